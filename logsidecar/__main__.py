@@ -1,0 +1,3 @@
+from logsidecar.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,104 @@
+"""The command line: run, check, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from logsidecar import __version__
+from logsidecar.errors import RuleError
+
+_RUN_FLAGS = (
+    ("--rules", "rule file or directory (LOGSIDECAR_RULES)"),
+    ("--port", "HTTP port (LOGSIDECAR_PORT, default 9879)"),
+    ("--listen-address", "HTTP address (LOGSIDECAR_LISTEN_ADDRESS, default 0.0.0.0)"),
+    ("--state-dir", "checkpoint directory (LOGSIDECAR_STATE_DIR; unset: no persistence)"),
+    ("--log-level", "debug | info | warning | error (LOGSIDECAR_LOG_LEVEL)"),
+    ("--log-format", "json | console (LOGSIDECAR_LOG_FORMAT)"),
+    ("--max-line-bytes", "longer lines are cut and counted (LOGSIDECAR_MAX_LINE_BYTES)"),
+    ("--poll-interval", "safety stat poll, e.g. 1s (LOGSIDECAR_POLL_INTERVAL)"),
+    (
+        "--commit-interval",
+        "how often state is committed and published (LOGSIDECAR_COMMIT_INTERVAL)",
+    ),
+    ("--rules-check-interval", "re-hash the rules this often (LOGSIDECAR_RULES_CHECK_INTERVAL)"),
+    ("--rotate-wait", "read rotated-away files this long after EOF (LOGSIDECAR_ROTATE_WAIT)"),
+    ("--partial-line-timeout", "flush an unterminated last line after this much quiet"),
+    ("--shutdown-linger", "keep serving /metrics this long after SIGTERM"),
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="logsidecar", description="Log-parsing sidecar: files in, Prometheus metrics out."
+    )
+    parser.add_argument("--version", action="version", version=f"logsidecar {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the sidecar")
+    for flag, help_text in _RUN_FLAGS:
+        run.add_argument(flag, help=help_text)
+    check = sub.add_parser("check", help="validate rule files (exit 0 clean, 1 errors)")
+    check.add_argument("paths", nargs="+", help="rule files or directories")
+    demo = sub.add_parser("demo", help="run a demo app writing logs, with logsidecar reading them")
+    demo.add_argument("--port", type=int, default=9879)
+    demo.add_argument("--dir", default=None, help="the shared directory (default: a temp dir)")
+    return parser
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from logsidecar.app import App, Settings, install_signals
+    from logsidecar.logging import configure
+
+    overrides: dict[str, Any] = {}
+    for flag, _ in _RUN_FLAGS:
+        name = flag.lstrip("-").replace("-", "_")
+        value = getattr(args, name)
+        if value is not None:
+            overrides[name] = value
+    settings = Settings(**overrides)
+    configure(settings.log_level, settings.log_format)
+    try:
+        app = App(settings)
+    except RuleError as exc:
+        import structlog
+
+        structlog.get_logger("logsidecar").error(
+            "rules_invalid", errors=[str(p) for p in exc.problems]
+        )
+        print(exc, file=sys.stderr)
+        return 1
+    install_signals(app)
+    return app.run()
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from logsidecar.rules.load import load_rules
+
+    failed = False
+    for path in args.paths:
+        try:
+            ruleset = load_rules(path)
+        except RuleError as exc:
+            print(exc)
+            failed = True
+            continue
+        print(
+            f"{path}: OK: {len(ruleset.sources)} sources, {len(ruleset.rules)} rules, "
+            f"{len(ruleset.detectors)} detectors"
+        )
+    return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        return cmd_run(args)
+    if args.command == "check":
+        return cmd_check(args)
+    if args.command == "demo":
+        from logsidecar.demo import run_demo
+
+        return run_demo(args.port, args.dir)
+    return 2

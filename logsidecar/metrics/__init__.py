@@ -1,0 +1,1 @@
+"""Metric state (a bounded series store) and its prometheus collector."""

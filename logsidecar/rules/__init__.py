@@ -1,0 +1,1 @@
+"""The rule language: models, loading with positions, parsers and the evaluation engine."""

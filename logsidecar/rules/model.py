@@ -1,0 +1,154 @@
+"""Typed, frozen models of a rule file. Bad rules fail here, at load, never while streaming.
+
+`match` blocks are kept as plain data in the models and compiled by `rules.conditions`, which
+knows the position of every key and so can point at the offending one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from logsidecar.rules.durations import Duration
+
+Scalar = str | int | float | bool
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Multiline(Frozen):
+    start: str
+    max_lines: int = Field(default=500, ge=1, le=100_000)
+    timeout: Duration = 2.0
+
+
+class Timestamp(Frozen):
+    field: str
+    format: str = "rfc3339"  # rfc3339 | unix | unix_ms | a strptime format
+
+
+class Source(Frozen):
+    name: str = Field(min_length=1)
+    paths: list[str] = Field(min_length=1)
+    exclude: list[str] = Field(default_factory=list)
+    format: Literal["raw", "regex", "json", "logfmt"] = "raw"
+    pattern: str | None = None
+    multiline: Multiline | None = None
+    timestamp: Timestamp | None = None
+    start_at: Literal["beginning", "end"] = "beginning"
+
+    @model_validator(mode="after")
+    def _pattern_goes_with_regex(self) -> Source:
+        if self.format == "regex" and not self.pattern:
+            raise ValueError("format: regex needs a `pattern`")
+        if self.format != "regex" and self.pattern is not None:
+            raise ValueError("`pattern` is only used with format: regex")
+        return self
+
+
+MetricKind = Literal["counter", "gauge", "histogram"]
+
+
+class Metric(Frozen):
+    counter: str | None = None
+    gauge: str | None = None
+    histogram: str | None = None
+    help: str = ""
+    labels: list[str] | dict[str, str] = Field(default_factory=list)
+    value: str | None = None
+    action: Literal["set", "inc", "dec"] | None = None
+    buckets: list[float] | None = None
+    max_series: int = Field(default=10_000, ge=1)
+    expire_after: Duration | None = None
+    exemplar: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Metric:
+        kinds = [k for k in ("counter", "gauge", "histogram") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("a metric needs exactly one of `counter`, `gauge` or `histogram`")
+        if self.kind == "histogram" and self.value is None:
+            raise ValueError("a histogram needs `value`: the numeric field to observe")
+        if self.kind == "gauge" and self.action in ("set", None) and self.value is None:
+            raise ValueError("a gauge with action `set` needs `value`")
+        if self.kind != "gauge" and self.action is not None:
+            raise ValueError("`action` is only for gauges")
+        if self.kind != "histogram" and self.buckets is not None:
+            raise ValueError("`buckets` is only for histograms")
+        if self.buckets is not None and list(self.buckets) != sorted(set(self.buckets)):
+            raise ValueError("`buckets` must be strictly increasing")
+        return self
+
+    @property
+    def kind(self) -> MetricKind:
+        if self.counter is not None:
+            return "counter"
+        if self.gauge is not None:
+            return "gauge"
+        return "histogram"
+
+    @property
+    def name(self) -> str:
+        return self.counter or self.gauge or self.histogram or ""
+
+    @property
+    def label_map(self) -> dict[str, str]:
+        """Label name -> field name."""
+        if isinstance(self.labels, dict):
+            return dict(self.labels)
+        return {name: name for name in self.labels}
+
+
+class Rule(Frozen):
+    name: str = Field(min_length=1)
+    source: str | None = None
+    match: dict[str, Any] | None = None
+    metrics: list[Metric] = Field(default_factory=list)
+
+
+class Condition(Frozen):
+    eq: Scalar | None = None
+    ne: Scalar | None = None
+    lt: Scalar | None = None
+    lte: Scalar | None = None
+    gt: Scalar | None = None
+    gte: Scalar | None = None
+
+
+class Detector(Frozen):
+    """An anomaly detector. Checked for shape here; evaluated by `detect/*`."""
+
+    name: str = Field(min_length=1)
+    type: Literal["threshold", "ratio", "spike", "absence", "new_value", "cardinality"]
+    rule: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    window: Duration | None = None
+    baseline: Duration | None = None
+    group_by: list[str] = Field(default_factory=list)
+    field: str | None = None
+    aggregate: Literal["count", "sum", "avg", "max", "min"] = "count"
+    condition: Condition | None = None
+    for_: Duration = Field(default=0.0, alias="for")
+    keep_firing_for: Duration = 0.0
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    min_denominator: float = 0.0
+    method: Literal["ratio", "zscore", "ewma"] = "zscore"
+    threshold: float | None = None
+    direction: Literal["up", "down", "both"] = "up"
+    min_current: float = 0.0
+    learn_for: Duration = 0.0
+    max_tracked: int = Field(default=10_000, ge=1)
+    max_groups: int = Field(default=1_000, ge=1)
+
+
+class RuleFile(Frozen):
+    version: Literal[1]
+    sources: list[Source] = Field(default_factory=list)
+    lists: dict[str, list[Scalar]] = Field(default_factory=dict)
+    rules: list[Rule] = Field(default_factory=list)
+    detectors: list[Detector] = Field(default_factory=list)

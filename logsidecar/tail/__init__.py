@@ -1,0 +1,1 @@
+"""Reading log files: framing, identity, streams, discovery, watching."""

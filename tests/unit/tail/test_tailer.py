@@ -1,0 +1,106 @@
+import os
+from pathlib import Path
+
+from logsidecar.clock import FakeClock
+from logsidecar.tail.tailer import Tailer, TailOptions, WatchSpec
+
+
+def lines_of(tailer: Tailer) -> list[str]:
+    out: list[str] = []
+    for _ in range(10):
+        batches, more = tailer.poll()
+        out.extend(line for b in batches for line in b.lines)
+        if not more:
+            break
+    return out
+
+
+def make(tmp_path: Path, clock: FakeClock, **options: float) -> Tailer:
+    spec = WatchSpec("app", (str(tmp_path / "*.log"),), ("*.gz",))
+    return Tailer([spec], clock, TailOptions(**options))  # type: ignore[arg-type]
+
+
+def test_reads_existing_and_new_files_and_only_complete_lines(tmp_path: Path) -> None:
+    clock = FakeClock()
+    (tmp_path / "a.log").write_text("one\ntwo\npart")
+    tailer = make(tmp_path, clock)
+    assert ["one", "two"] == lines_of(tailer)
+    with open(tmp_path / "a.log", "a") as f:
+        f.write("ial\n")
+    (tmp_path / "b.log").write_text("new file\n")
+    (tmp_path / "c.gz").write_text("excluded\n")
+    assert ["partial", "new file"] == lines_of(tailer)
+
+
+def test_a_partial_line_is_flushed_after_quiet(tmp_path: Path) -> None:
+    clock = FakeClock()
+    (tmp_path / "a.log").write_text("no newline")
+    tailer = make(tmp_path, clock, partial_timeout=5.0)
+    assert [] == lines_of(tailer)
+    clock.advance(4.9)
+    assert [] == lines_of(tailer)
+    clock.advance(0.2)
+    assert ["no newline"] == lines_of(tailer)
+
+
+def test_truncation_restarts_at_zero_and_is_counted(tmp_path: Path) -> None:
+    clock = FakeClock()
+    log = tmp_path / "a.log"
+    log.write_text("first\nsecond\n")
+    tailer = make(tmp_path, clock)
+    assert ["first", "second"] == lines_of(tailer)
+    log.write_text("x\n")  # truncates, then writes less than before
+    assert ["x"] == lines_of(tailer)
+    assert {"app": 1} == dict(tailer.take_stats().truncations)
+
+
+def test_rename_rotation_drains_the_old_file_then_reads_the_new(tmp_path: Path) -> None:
+    clock = FakeClock()
+    log = tmp_path / "a.log"
+    log.write_text("1\n")
+    tailer = make(tmp_path, clock, rotate_wait=5.0)
+    assert ["1"] == lines_of(tailer)
+    with open(log, "a") as f:
+        f.write("2\n")
+    os.rename(log, tmp_path / "a.log.1")  # excluded from the glob, still drained
+    log.write_text("3\n")
+    assert ["2", "3"] == sorted(lines_of(tailer))
+    with open(tmp_path / "a.log.1", "a") as f:
+        f.write("late\n")  # a writer that has not reopened yet
+    assert ["late"] == lines_of(tailer)
+    clock.advance(6)
+    lines_of(tailer)
+    assert [] == tailer.draining
+    assert {"app": 1} == dict(tailer.take_stats().rotations)
+
+
+def test_start_at_end_skips_what_existed_at_start_only(tmp_path: Path) -> None:
+    clock = FakeClock()
+    (tmp_path / "old.log").write_text("old\n")
+    spec = WatchSpec("app", (str(tmp_path / "*.log"),), (), "end")
+    tailer = Tailer([spec], clock, TailOptions())
+    assert [] == lines_of(tailer)
+    (tmp_path / "new.log").write_text("new\n")
+    with open(tmp_path / "old.log", "a") as f:
+        f.write("more\n")
+    assert ["more", "new"] == sorted(lines_of(tailer))
+
+
+def test_a_directory_that_does_not_exist_yet_is_picked_up(tmp_path: Path) -> None:
+    clock = FakeClock()
+    spec = WatchSpec("app", (str(tmp_path / "later" / "*.log"),))
+    tailer = Tailer([spec], clock, TailOptions())
+    assert [] == lines_of(tailer)
+    (tmp_path / "later").mkdir()
+    (tmp_path / "later" / "x.log").write_text("hello\n")
+    assert ["hello"] == lines_of(tailer)
+
+
+def test_lag_is_what_was_written_and_not_read(tmp_path: Path) -> None:
+    clock = FakeClock()
+    (tmp_path / "a.log").write_bytes(b"x" * 10 + b"\n")
+    tailer = make(tmp_path, clock)
+    lines_of(tailer)
+    with open(tmp_path / "a.log", "ab") as f:
+        f.write(b"12345")
+    assert {str(tmp_path / "a.log"): 5} == tailer.lag()

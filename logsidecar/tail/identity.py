@@ -1,10 +1,18 @@
-"""File identity, and the pure decision of what happened to a file when its reader hits EOF."""
+"""File identity, and the pure decision of what happened to a file when its reader hits EOF.
+
+A file is known by (device, inode) plus its head: the first HEAD_BYTES bytes (fewer while the
+file is shorter). An inode number can be reused by a new file and a path can name another file
+after a rotation; the pair of identity and head cannot be fooled by either in practice.
+"""
 
 from __future__ import annotations
 
 import enum
+import hashlib
 import os
 from dataclasses import dataclass
+
+HEAD_BYTES = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,20 +25,27 @@ class FileId:
         return cls(st.st_dev, st.st_ino)
 
 
+def head_digest(head: bytes) -> str:
+    return hashlib.sha256(head).hexdigest()[:32]
+
+
 class Change(enum.Enum):
     IDLE = "idle"  # nothing new
     GROWN = "grown"  # more bytes past our offset
-    TRUNCATED = "truncated"  # same file, now shorter than what we read
+    TRUNCATED = "truncated"  # same file, now shorter than what we read, or its head changed
     ROTATED = "rotated"  # the path now names another file; ours was renamed away
     DELETED = "deleted"  # the path names nothing now
 
 
-def classify(ours: FileId, offset: int, open_size: int, at_path: os.stat_result | None) -> Change:
+def classify(
+    ours: FileId, offset: int, open_size: int, head_intact: bool, at_path: os.stat_result | None
+) -> Change:
     """What happened, decided at EOF from values only.
 
-    `open_size` is the size of the file we hold open (fstat), `at_path` a stat of its path now.
+    `open_size` is the size of the file we hold open (fstat), `head_intact` whether its first
+    bytes are still the ones we read, `at_path` a stat of its path now (None: no such path).
     """
-    if open_size < offset:
+    if open_size < offset or not head_intact:
         return Change.TRUNCATED
     if open_size > offset:
         return Change.GROWN

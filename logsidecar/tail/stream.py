@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import os
+from dataclasses import dataclass
+from typing import Any
 
 from logsidecar.logline import LineBatch
 from logsidecar.tail.framing import Framer
-from logsidecar.tail.identity import Change, FileId, classify
+from logsidecar.tail.identity import HEAD_BYTES, Change, FileId, classify, head_digest
 
 
 def stat_path(path: str) -> os.stat_result | None:
@@ -16,33 +19,92 @@ def stat_path(path: str) -> os.stat_result | None:
         return None
 
 
+def read_head(path: str, length: int = HEAD_BYTES) -> bytes | None:
+    """The first `length` bytes of a file (a .gz file: of its content), or None if unreadable."""
+    try:
+        if path.endswith(".gz"):
+            with gzip.open(path, "rb") as f:
+                return f.read(length)
+        with open(path, "rb") as f:
+            return f.read(length)
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return None
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a stream stands, as committed: JSON-able, enough to find the file again."""
+
+    source: str
+    path: str
+    dev: int
+    ino: int
+    head_len: int
+    head_digest: str
+    offset: int  # just past the last complete line handed out
+    skipping: bool = False  # inside an over-long line whose start was handed out
+    draining: bool = False  # rotated away or deleted: read to its end, then closed
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Position:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+    @property
+    def fid(self) -> FileId:
+        return FileId(self.dev, self.ino)
+
+
 class FileStream:
     """One open file of one source, read from `offset` on, framed into lines."""
 
     def __init__(
-        self, path: str, source: str, fd: int, fid: FileId, offset: int, max_line_bytes: int
+        self,
+        path: str,
+        source: str,
+        fd: int,
+        fid: FileId,
+        offset: int,
+        framer: Framer,
+        gz: gzip.GzipFile | None = None,
     ) -> None:
         self.path = path
         self.source = source
         self._fd: int | None = fd
+        self._gz = gz
         self.fid = fid
         self.offset = offset
-        self.framer = Framer(max_line_bytes)
+        self.framer = framer
+        self.draining = False
         self.last_data = 0.0  # monotonic time of the last bytes read
+        self.head = b""
+        self._refresh_head()
 
     @classmethod
     def open(
-        cls, path: str, source: str, max_line_bytes: int, at_end: bool = False
+        cls, path: str, source: str, framer: Framer, offset: int | None = 0
     ) -> FileStream | None:
+        """Open `path` at `offset` (None: at its end). A .gz file is read decompressed."""
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
             return None
         st = os.fstat(fd)
-        offset = st.st_size if at_end else 0
-        if offset:
-            os.lseek(fd, offset, os.SEEK_SET)
-        return cls(path, source, fd, FileId.of(st), offset, max_line_bytes)
+        gz = None
+        if path.endswith(".gz"):
+            gz = gzip.GzipFile(path, mode="rb")  # a rotated copy: it no longer changes
+        start = st.st_size if offset is None and gz is None else (offset or 0)
+        try:
+            if gz is not None:
+                gz.seek(start)
+            elif start:
+                os.lseek(fd, start, os.SEEK_SET)
+        except (OSError, EOFError, gzip.BadGzipFile):
+            os.close(fd)
+            return None
+        return cls(path, source, fd, FileId.of(st), start, framer, gz)
 
     @property
     def closed(self) -> bool:
@@ -53,10 +115,47 @@ class FileStream:
         """Offset just past the last complete line handed out."""
         return self.offset - self.framer.pending
 
-    def size(self) -> int:
+    def position(self) -> Position:
+        return Position(
+            self.source,
+            self.path,
+            self.fid.dev,
+            self.fid.ino,
+            len(self.head),
+            head_digest(self.head),
+            self.line_offset,
+            self.framer.skipping,
+            self.draining,
+        )
+
+    def _pread_head(self, length: int) -> bytes:
         if self._fd is None:
+            return b""
+        if self._gz is not None:
+            return self.head  # a compressed copy does not change under us
+        try:
+            return os.pread(self._fd, length, 0)
+        except OSError:
+            return b""
+
+    def _refresh_head(self) -> None:
+        if len(self.head) < HEAD_BYTES:
+            if self._gz is not None:
+                self.head = read_head(self.path) or b""
+            else:
+                self.head = self._pread_head(HEAD_BYTES)
+
+    def head_intact(self) -> bool:
+        """Whether the file still starts with the bytes we saw (False after copytruncate)."""
+        return not self.head or self._pread_head(len(self.head)) == self.head
+
+    def size(self) -> int:
+        if self._fd is None or self._gz is not None:
             return self.offset
-        return os.fstat(self._fd).st_size
+        try:
+            return os.fstat(self._fd).st_size
+        except OSError:
+            return self.offset
 
     def read(self, budget: int, block: int) -> LineBatch | None:
         """Read up to `budget` bytes in blocks of `block`; None when nothing was read."""
@@ -65,16 +164,19 @@ class FileStream:
         chunks = []
         total = 0
         while total < budget:
-            data = os.read(self._fd, min(block, budget - total))
+            want = min(block, budget - total)
+            data = self._gz.read(want) if self._gz is not None else os.read(self._fd, want)
             if not data:
                 break
             chunks.append(data)
             total += len(data)
-            if len(data) < block:
+            if len(data) < want:
                 break
         if not total:
             return None
         self.offset += total
+        if len(self.head) < HEAD_BYTES:
+            self._refresh_head()
         framed = self.framer.feed(b"".join(chunks) if len(chunks) > 1 else chunks[0])
         return LineBatch(self.source, self.path, framed.lines, total, framed.truncated)
 
@@ -89,15 +191,24 @@ class FileStream:
         """Classify, at EOF, what happened to the file."""
         if self._fd is None:
             return Change.DELETED
-        return classify(self.fid, self.offset, self.size(), stat_path(self.path))
+        if self._gz is not None:
+            return Change.DELETED if stat_path(self.path) is None else Change.IDLE
+        intact = self.head_intact()
+        return classify(self.fid, self.offset, self.size(), intact, stat_path(self.path))
 
-    def rewind(self) -> None:
-        """After a truncation: read the file again from its start."""
+    def rewind(self, framer: Framer) -> None:
+        """After a truncation: read the file again from its start, with a fresh framer."""
         if self._fd is not None:
             os.lseek(self._fd, 0, os.SEEK_SET)
         self.offset = 0
+        self.framer = framer
+        self.head = b""
+        self._refresh_head()
 
     def close(self) -> None:
+        if self._gz is not None:
+            self._gz.close()
+            self._gz = None
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None

@@ -1,22 +1,36 @@
-"""The path -> stream map: discovery, reading, and what to do at EOF.
+"""The map of open streams: discovery, reading, and what to do at EOF.
 
-`poll()` is called by the processing loop whenever it wakes. It re-evaluates the globs, reads
-every stream up to a byte budget, and classifies each stream that reached EOF: a truncated file is
-read again from 0, a rotated or deleted file is drained and kept open for `rotate_wait` seconds
-(a writer may still append to it) before it is closed.
+Streams are known by (source, device, inode), not by path. `poll()` re-evaluates the globs,
+reads every stream up to a byte budget, and decides at EOF what happened to each file:
+
+- grown: read on;
+- truncated in place, or its head replaced (copytruncate): the bytes we had not read yet are read
+  from the rotated copy when one starts with the same head, then the file is read again from 0;
+- renamed: followed to its new name — still a live stream when the new name matches the globs,
+  otherwise drained (kept open and read for `rotate_wait` after its last byte, then closed);
+- deleted: drained likewise.
+
+`positions()` returns where every stream stands (at line boundaries), and a Tailer built with
+`restore=` those positions finds each file again — at its path, renamed in its directory, or as a
+rotated copy — and continues from there, so rotations that happened while it was down are read
+to their end.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from logsidecar.clock import Clock
 from logsidecar.logline import LineBatch
-from logsidecar.tail.discovery import expand, watch_root
-from logsidecar.tail.identity import Change
-from logsidecar.tail.stream import FileStream
+from logsidecar.tail.discovery import excluded, expand, watch_root
+from logsidecar.tail.framing import Framer
+from logsidecar.tail.identity import Change, FileId, head_digest
+from logsidecar.tail.siblings import find_copy, find_renamed
+from logsidecar.tail.stream import FileStream, Position, read_head, stat_path
 
 
 @dataclass(frozen=True)
@@ -28,6 +42,12 @@ class WatchSpec:
     exclude: tuple[str, ...] = ()
     start_at: str = "beginning"
 
+    def wants(self, path: str) -> bool:
+        """Whether `path` is one of this source's files (by its globs and exclusions)."""
+        return not excluded(path, self.exclude) and any(
+            fnmatch.fnmatchcase(path, os.path.abspath(p)) for p in self.paths
+        )
+
 
 @dataclass
 class TailStats:
@@ -35,6 +55,11 @@ class TailStats:
 
     rotations: Counter[str] = field(default_factory=Counter)
     truncations: Counter[str] = field(default_factory=Counter)
+    recovered: Counter[str] = field(default_factory=Counter)  # copies read after copytruncate
+    lost: list[str] = field(default_factory=list)  # checkpointed files not found again
+
+    def __bool__(self) -> bool:
+        return bool(self.rotations or self.truncations or self.recovered or self.lost)
 
 
 @dataclass(frozen=True)
@@ -47,14 +72,102 @@ class TailOptions:
 
 
 class Tailer:
-    def __init__(self, specs: Sequence[WatchSpec], clock: Clock, options: TailOptions) -> None:
+    def __init__(
+        self,
+        specs: Sequence[WatchSpec],
+        clock: Clock,
+        options: TailOptions,
+        restore: Sequence[Position] = (),
+    ) -> None:
         self.specs = tuple(specs)
         self.clock = clock
         self.options = options
-        self.streams: dict[tuple[str, str], FileStream] = {}  # (source, path) -> live stream
-        self.draining: list[FileStream] = []  # rotated away or deleted, read until quiet
+        self.streams: dict[tuple[str, FileId], FileStream] = {}
+        self._paths: dict[tuple[str, str], FileStream] = {}  # live streams by (source, path)
         self.stats = TailStats()
         self._fresh = {spec.source for spec in self.specs}  # sources whose start_at applies
+        self._restore(restore)
+
+    # -- set-up ------------------------------------------------------------------------------
+    def _framer(self) -> Framer:
+        return Framer(self.options.max_line_bytes)
+
+    def _spec(self, source: str) -> WatchSpec | None:
+        return next((s for s in self.specs if s.source == source), None)
+
+    def _add(self, stream: FileStream, live: bool) -> None:
+        stream.last_data = self.clock.monotonic()
+        stream.draining = not live
+        self.streams[(stream.source, stream.fid)] = stream
+        if live:
+            self._paths[(stream.source, stream.path)] = stream
+
+    def _restore(self, positions: Sequence[Position]) -> None:
+        for pos in positions:
+            spec = self._spec(pos.source)
+            if spec is None or (pos.source, pos.fid) in self.streams:
+                continue
+            self._fresh.discard(pos.source)
+            path = self._locate(pos)
+            if path is None:
+                copy = self._copy_of(pos)
+                if copy is None:
+                    self.stats.lost.append(pos.path)
+                    continue
+                path = copy
+            framer = self._framer()
+            framer.restore(b"", pos.skipping)
+            stream = FileStream.open(path, pos.source, framer, pos.offset)
+            if stream is None:
+                self.stats.lost.append(pos.path)
+                continue
+            if stream.size() < pos.offset:  # truncated while we were down
+                copy = self._copy_of(pos)
+                if copy is not None:
+                    self._open_copy(copy, pos.source, pos.offset, framer)
+                stream.rewind(self._framer())
+            self._add(stream, live=not pos.draining and spec.wants(path) and path == stream.path)
+
+    def _locate(self, pos: Position) -> str | None:
+        """The path that names the checkpointed file now, checked by identity and head."""
+        candidates = [pos.path]
+        renamed = find_renamed(os.path.dirname(pos.path) or ".", pos.fid)
+        if renamed is not None and renamed != pos.path:
+            candidates.append(renamed)
+        for path in candidates:
+            st = stat_path(path)
+            if st is None or FileId.of(st) != pos.fid:
+                continue
+            head = read_head(path, pos.head_len)
+            if (
+                head is not None
+                and len(head) == pos.head_len
+                and head_digest(head) == pos.head_digest
+            ):
+                return path
+        return None
+
+    def _copy_of(self, pos: Position) -> str | None:
+        """A rotated copy (copytruncate while we were down) holding the checkpointed bytes."""
+        directory, name = os.path.split(pos.path)
+        try:
+            names = os.listdir(directory or ".")
+        except OSError:
+            return None
+        for entry in sorted(names):
+            if entry == name or not entry.startswith(name):
+                continue
+            candidate = os.path.join(directory, entry)
+            head = read_head(candidate, pos.head_len)
+            if head is not None and head_digest(head) == pos.head_digest:
+                return candidate
+        return None
+
+    def _open_copy(self, path: str, source: str, offset: int, framer: Framer) -> None:
+        copy = FileStream.open(path, source, framer, offset)
+        if copy is not None and (source, copy.fid) not in self.streams:
+            self._add(copy, live=False)
+            self.stats.recovered[source] += 1
 
     def set_specs(self, specs: Sequence[WatchSpec]) -> None:
         """New sources after a reload: streams of unchanged sources carry on where they were."""
@@ -63,25 +176,45 @@ class Tailer:
         keep = {spec.source for spec in self.specs if old.get(spec.source) == spec}
         for key, stream in list(self.streams.items()):
             if key[0] not in keep:
-                stream.close()
-                del self.streams[key]
-        self._fresh = {spec.source for spec in self.specs if spec.source not in old}
+                self._close(stream)
+        self._fresh |= {spec.source for spec in self.specs if spec.source not in old}
 
     def watch_roots(self) -> set[tuple[str, bool]]:
         return {watch_root(p) for spec in self.specs for p in spec.paths}
 
+    # -- the poll ----------------------------------------------------------------------------
     def discover(self) -> None:
         fresh, self._fresh = self._fresh, set()
+        for _ in range(2):  # a rename found frees its old path: look once more
+            if not self._discover(fresh):
+                break
+
+    def _discover(self, fresh: set[str]) -> bool:
+        renamed = False
         for spec in self.specs:
             for path in expand(spec.paths, spec.exclude):
-                key = (spec.source, path)
-                if key in self.streams:
+                if (spec.source, path) in self._paths:
                     continue
                 at_end = spec.source in fresh and spec.start_at == "end"
-                stream = FileStream.open(path, spec.source, self.options.max_line_bytes, at_end)
-                if stream is not None:
-                    stream.last_data = self.clock.monotonic()
-                    self.streams[key] = stream
+                stream = FileStream.open(path, spec.source, self._framer(), None if at_end else 0)
+                if stream is None:
+                    continue
+                known = self.streams.get((spec.source, stream.fid))
+                if known is not None:  # a file we read, renamed to a name the globs match
+                    stream.close()
+                    self._rename(known, path, live=True)
+                    renamed = True
+                    continue
+                self._add(stream, live=True)
+        return renamed
+
+    def _rename(self, stream: FileStream, path: str, live: bool) -> None:
+        if self._paths.get((stream.source, stream.path)) is stream:
+            del self._paths[(stream.source, stream.path)]
+        stream.path = path
+        stream.draining = not live
+        if live:
+            self._paths[(stream.source, path)] = stream
 
     def poll(self) -> tuple[list[LineBatch], bool]:
         """Read what is new. Returns the batches and whether a budget ran out (more to read)."""
@@ -89,35 +222,47 @@ class Tailer:
         batches: list[LineBatch] = []
         more = False
         now = self.clock.monotonic()
-        opts = self.options
-        for stream in self.draining:
-            more |= self._read(stream, batches, now)
-        for key, stream in list(self.streams.items()):
+        for stream in list(self.streams.values()):
+            if not stream.draining and stream.size() >= stream.offset and not stream.head_intact():
+                self._truncated(stream, batches)  # replaced under us before we reached EOF
+                more = True
             if self._read(stream, batches, now):
                 more = True
+                continue
+            if stream.draining:
+                if now - stream.last_data >= self.options.rotate_wait:
+                    self._flush(stream, batches)
+                    self._close(stream)
                 continue
             change = stream.check()
             if change is Change.GROWN:
                 more = True
             elif change is Change.TRUNCATED:
-                self._flush(stream, batches)
-                stream.rewind()
-                self.stats.truncations[stream.source] += 1
+                self._truncated(stream, batches)
                 more = True
             elif change in (Change.ROTATED, Change.DELETED):
-                del self.streams[key]
-                self.draining.append(stream)
-                if change is Change.ROTATED:
-                    self.stats.rotations[stream.source] += 1
-                    more = True  # the new file at the path is picked up at once
-            elif stream.framer.pending and now - stream.last_data >= opts.partial_timeout:
+                self._moved(stream)
+                more = True
+            elif stream.framer.pending and now - stream.last_data >= self.options.partial_timeout:
                 self._flush(stream, batches)
-        for stream in list(self.draining):
-            if now - stream.last_data >= opts.rotate_wait:
-                self._flush(stream, batches)
-                stream.close()
-                self.draining.remove(stream)
         return batches, more
+
+    def _moved(self, stream: FileStream) -> None:
+        """Our file's path names another file, or nothing: follow it, or drain it."""
+        self.stats.rotations[stream.source] += 1
+        spec = self._spec(stream.source)
+        renamed = find_renamed(os.path.dirname(stream.path) or ".", stream.fid)
+        live = renamed is not None and spec is not None and spec.wants(renamed)
+        self._rename(stream, renamed or stream.path, live)
+
+    def _truncated(self, stream: FileStream, batches: list[LineBatch]) -> None:
+        self.stats.truncations[stream.source] += 1
+        copy = find_copy(stream.path, stream.head, stream.fid, stream.offset)
+        if copy is not None:
+            self._open_copy(copy, stream.source, stream.offset, stream.framer)
+        else:
+            self._flush(stream, batches)
+        stream.rewind(self._framer())
 
     def _read(self, stream: FileStream, batches: list[LineBatch], now: float) -> bool:
         opts = self.options
@@ -125,8 +270,7 @@ class Tailer:
         if batch is None:
             return False
         stream.last_data = now
-        if batch.lines or batch.nbytes:
-            batches.append(batch)
+        batches.append(batch)
         return batch.nbytes >= opts.budget_bytes
 
     @staticmethod
@@ -134,6 +278,17 @@ class Tailer:
         batch = stream.flush()
         if batch is not None:
             batches.append(batch)
+
+    def _close(self, stream: FileStream) -> None:
+        stream.close()
+        self.streams.pop((stream.source, stream.fid), None)
+        if self._paths.get((stream.source, stream.path)) is stream:
+            del self._paths[(stream.source, stream.path)]
+
+    # -- state -------------------------------------------------------------------------------
+    def positions(self) -> list[Position]:
+        """Where every stream stands: committed together with what its lines produced."""
+        return [stream.position() for stream in self.streams.values()]
 
     def drain_all(self) -> list[LineBatch]:
         """At shutdown: read every file to its end and hand out partial lines."""
@@ -143,23 +298,18 @@ class Tailer:
             batches.extend(new)
             if not more:
                 break
-        for stream in [*self.streams.values(), *self.draining]:
+        for stream in self.streams.values():
             self._flush(stream, batches)
         return batches
 
     def lag(self) -> dict[str, int]:
         """Bytes written and not yet read, per open path."""
-        out: dict[str, int] = {}
-        for stream in [*self.streams.values(), *self.draining]:
-            out[stream.path] = max(0, stream.size() - stream.offset)
-        return out
+        return {s.path: max(0, s.size() - s.offset) for s in self.streams.values()}
 
     def take_stats(self) -> TailStats:
         stats, self.stats = self.stats, TailStats()
         return stats
 
     def close(self) -> None:
-        for stream in [*self.streams.values(), *self.draining]:
-            stream.close()
-        self.streams.clear()
-        self.draining.clear()
+        for stream in list(self.streams.values()):
+            self._close(stream)

@@ -1,7 +1,10 @@
+import gzip
 import os
+import shutil
 from pathlib import Path
 
 from logsidecar.clock import FakeClock
+from logsidecar.tail.stream import Position
 from logsidecar.tail.tailer import Tailer, TailOptions, WatchSpec
 
 
@@ -70,7 +73,7 @@ def test_rename_rotation_drains_the_old_file_then_reads_the_new(tmp_path: Path) 
     assert ["late"] == lines_of(tailer)
     clock.advance(6)
     lines_of(tailer)
-    assert [] == tailer.draining
+    assert [str(log)] == [s.path for s in tailer.streams.values()]
     assert {"app": 1} == dict(tailer.take_stats().rotations)
 
 
@@ -104,3 +107,144 @@ def test_lag_is_what_was_written_and_not_read(tmp_path: Path) -> None:
     with open(tmp_path / "a.log", "ab") as f:
         f.write(b"12345")
     assert {str(tmp_path / "a.log"): 5} == tailer.lag()
+
+
+def test_copytruncate_reads_the_unread_rest_from_the_copy_then_restarts(tmp_path: Path) -> None:
+    clock = FakeClock()
+    log = tmp_path / "a.log"
+    log.write_text("1\n")
+    tailer = make(tmp_path, clock)
+    assert ["1"] == lines_of(tailer)
+    with open(log, "a") as f:
+        f.write("2\n3\npart")  # written, not read yet
+    shutil.copyfile(log, tmp_path / "a.log.1")  # what logrotate's copytruncate does
+    with open(log, "r+") as f:
+        f.truncate(0)
+    with open(log, "a") as f:
+        f.write("4\n")
+    assert ["2", "3", "4"] == sorted(lines_of(tailer))
+    assert ["part"] == lines_after_quiet(tailer, clock)  # the copy is drained, then closed
+    assert {"app": 1} == dict(tailer.take_stats().truncations)
+
+
+def test_a_file_replaced_by_longer_content_is_read_from_zero(tmp_path: Path) -> None:
+    clock = FakeClock()
+    log = tmp_path / "a.log"
+    log.write_text("old\n")
+    tailer = make(tmp_path, clock)
+    assert ["old"] == lines_of(tailer)
+    with open(log, "r+") as f:  # same inode, new content longer than what we read
+        f.write("NEW1\nNEW2\n")
+    assert ["NEW1", "NEW2"] == lines_of(tailer)
+
+
+def test_a_rename_to_a_name_the_globs_match_is_not_read_twice(tmp_path: Path) -> None:
+    clock = FakeClock()
+    spec = WatchSpec("app", (str(tmp_path / "a.log*"),))
+    tailer = Tailer([spec], clock, TailOptions())
+    log = tmp_path / "a.log"
+    log.write_text("1\n2\n")
+    assert ["1", "2"] == lines_of(tailer)
+    os.rename(log, tmp_path / "a.log.1")
+    log.write_text("3\n")
+    with open(tmp_path / "a.log.1", "a") as f:
+        f.write("late\n")
+    clock.advance(10)
+    assert ["3", "late"] == sorted(lines_of(tailer))
+    clock.advance(10)
+    assert [] == lines_of(tailer)
+    assert sorted([str(log), str(tmp_path / "a.log.1")]) == sorted(tailer.lag())
+
+
+def restart(tailer: Tailer, tmp_path: Path, clock: FakeClock) -> Tailer:
+    positions = [Position.from_json(p.to_json()) for p in tailer.positions()]
+    tailer.close()
+    spec = WatchSpec("app", (str(tmp_path / "*.log"),), ("*.gz",))
+    return Tailer([spec], clock, TailOptions(), restore=positions)
+
+
+def test_restart_continues_where_it_stood(tmp_path: Path) -> None:
+    clock = FakeClock()
+    log = tmp_path / "a.log"
+    log.write_text("1\n2\npar")
+    tailer = make(tmp_path, clock)
+    assert ["1", "2"] == lines_of(tailer)
+    tailer = restart(tailer, tmp_path, clock)
+    with open(log, "a") as f:
+        f.write("tial\n3\n")
+    assert ["partial", "3"] == lines_of(tailer)
+
+
+def test_a_rename_rotation_while_down_is_read_to_its_end(tmp_path: Path) -> None:
+    clock = FakeClock()
+    log = tmp_path / "a.log"
+    log.write_text("1\n")
+    tailer = make(tmp_path, clock)
+    assert ["1"] == lines_of(tailer)
+    positions = tailer.positions()
+    tailer.close()
+    with open(log, "a") as f:
+        f.write("2\n")
+    os.rename(log, tmp_path / "a.log.1")  # not matched by *.log
+    log.write_text("3\n")
+    spec = WatchSpec("app", (str(tmp_path / "*.log"),))
+    tailer = Tailer([spec], clock, TailOptions(), restore=positions)
+    assert ["2", "3"] == sorted(lines_of(tailer))
+
+
+def test_a_copytruncate_while_down_is_recovered_from_the_copy(tmp_path: Path) -> None:
+    clock = FakeClock()
+    log = tmp_path / "a.log"
+    log.write_text("1\n")
+    tailer = make(tmp_path, clock)
+    assert ["1"] == lines_of(tailer)
+    positions = tailer.positions()
+    tailer.close()
+    with open(log, "a") as f:
+        f.write("2\n")
+    shutil.copyfile(log, tmp_path / "a.log.1")
+    with open(log, "r+") as f:
+        f.truncate(0)
+    spec = WatchSpec("app", (str(tmp_path / "*.log"),))
+    tailer = Tailer([spec], clock, TailOptions(), restore=positions)
+    with open(log, "a") as f:
+        f.write("3\n")
+    assert ["2", "3"] == sorted(lines_of(tailer))
+
+
+def test_a_compressed_rotation_while_down_is_read_from_the_gz(tmp_path: Path) -> None:
+    clock = FakeClock()
+    log = tmp_path / "a.log"
+    log.write_text("1\n")
+    tailer = make(tmp_path, clock)
+    assert ["1"] == lines_of(tailer)
+    positions = tailer.positions()
+    tailer.close()
+    with open(log, "a") as f:
+        f.write("2\n")
+    with open(log, "rb") as src, gzip.open(tmp_path / "a.log.1.gz", "wb") as dst:
+        dst.write(src.read())
+    log.unlink()
+    log.write_text("3\n")
+    spec = WatchSpec("app", (str(tmp_path / "*.log"),))
+    tailer = Tailer([spec], clock, TailOptions(), restore=positions)
+    assert ["2", "3"] == sorted(lines_of(tailer))
+    assert [] == tailer.stats.lost
+
+
+def test_a_checkpointed_file_that_is_gone_is_reported(tmp_path: Path) -> None:
+    clock = FakeClock()
+    log = tmp_path / "a.log"
+    log.write_text("1\n")
+    tailer = make(tmp_path, clock)
+    lines_of(tailer)
+    positions = tailer.positions()
+    tailer.close()
+    log.unlink()
+    tailer = Tailer([WatchSpec("app", (str(log),))], clock, TailOptions(), restore=positions)
+    assert [str(log)] == tailer.take_stats().lost
+
+
+def lines_after_quiet(tailer: Tailer, clock: FakeClock) -> list[str]:
+    clock.advance(10)
+    return lines_of(tailer)

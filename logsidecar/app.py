@@ -21,8 +21,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from logsidecar import __version__
+from logsidecar.checkpoint import Checkpoint
 from logsidecar.clock import Clock, SystemClock, Waker
-from logsidecar.errors import RuleError
+from logsidecar.errors import RuleError, StateError
 from logsidecar.logline import LineBatch
 from logsidecar.metrics.collector import SnapshotCollector
 from logsidecar.metrics.store import MetricStore, Snapshot, rule_metric_defs
@@ -37,6 +38,7 @@ from logsidecar.rules.load import (
 )
 from logsidecar.server import Endpoints, HttpServer
 from logsidecar.tail.discovery import watch_root
+from logsidecar.tail.stream import Position
 from logsidecar.tail.tailer import Tailer, TailOptions, WatchSpec
 from logsidecar.tail.watch import DirectoryWatch
 
@@ -85,7 +87,11 @@ class App:
         self.ruleset = load_rules(settings.rules)  # RuleError here: refuse to start
         self.engine = Engine(self.ruleset)
         self.store = MetricStore(rule_metric_defs(self.ruleset))
-        self.published: Snapshot = self.store.snapshot()
+        self.checkpoint = Checkpoint(settings.state_dir) if settings.state_dir else None
+        self.checkpoint_success = 0.0
+        self.checkpoint_failures = 0
+        self.checkpoint_bytes = 0
+        positions = self._load_state()
         self.tailer = Tailer(
             watch_specs(self.ruleset),
             self.clock,
@@ -94,7 +100,9 @@ class App:
                 rotate_wait=settings.rotate_wait,
                 partial_timeout=settings.partial_line_timeout,
             ),
+            restore=positions,
         )
+        self.published: Snapshot = self.store.snapshot()
         self.reloads = 0
         self.reload_failures = 0
         self.last_reload_ok = True
@@ -113,6 +121,26 @@ class App:
         )
         self.file_watch = DirectoryWatch(self.waker.wake)
         self.rules_watch = DirectoryWatch(self._rules_changed, events=False)
+
+    def _load_state(self) -> list[Position]:
+        """Metric state and file positions from the last commit, if there is one."""
+        if self.checkpoint is None:
+            return []
+        result = self.checkpoint.load(self.clock.time())
+        if result.moved_aside:
+            log.warning("state_unusable", moved_to=result.moved_aside, reason=result.reason)
+        state = result.state
+        if state is None:
+            return []
+        self.store.load_state(state.get("metrics", {}))
+        positions = [Position.from_json(p) for p in state.get("positions", [])]
+        log.info(
+            "state_restored",
+            files=len(positions),
+            written_at=state.get("written_at"),
+            rules_digest_changed=state.get("rules_digest") != self.ruleset.digest,
+        )
+        return positions
 
     # -- endpoints (called from HTTP threads) -----------------------------------------------
     def healthy(self) -> bool:
@@ -183,6 +211,22 @@ class App:
         )
         failures.add_metric([], float(self.reload_failures))
         yield failures
+        if self.checkpoint is not None:
+            ok_ts = GaugeMetricFamily(
+                "logsidecar_checkpoint_last_success_timestamp_seconds",
+                "When state (offsets with the metrics they produced) was last committed.",
+            )
+            ok_ts.add_metric([], self.checkpoint_success)
+            yield ok_ts
+            failed = CounterMetricFamily(
+                "logsidecar_checkpoint_failures_total",
+                "Commits that could not be written (metrics are not published until one is).",
+            )
+            failed.add_metric([], float(self.checkpoint_failures))
+            yield failed
+            size = GaugeMetricFamily("logsidecar_checkpoint_bytes", "Size of the last state file.")
+            size.add_metric([], float(self.checkpoint_bytes))
+            yield size
 
     # -- the loop ----------------------------------------------------------------------------
     def stop(self) -> None:
@@ -216,6 +260,7 @@ class App:
                 if batches:
                     self._process(batches)
                     dirty = True
+                dirty = dirty or bool(self.tailer.stats)
                 now = self.clock.monotonic()
                 if dirty and now - last_commit >= self.settings.commit_interval:
                     self.commit()
@@ -254,11 +299,30 @@ class App:
                 store.apply(batch.source, self.engine.process(batch.source, batch.lines))
 
     def commit(self) -> None:
+        """Write positions and metric state together; only then publish them to /metrics."""
         stats = self.tailer.take_stats()
         for source, n in stats.rotations.items():
             self.store.inc("logsidecar_rotations_total", (source,), n)
         for source, n in stats.truncations.items():
             self.store.inc("logsidecar_truncations_total", (source,), n)
+        for source, n in stats.recovered.items():
+            self.store.inc("logsidecar_rotated_copies_read_total", (source,), n)
+        for path in stats.lost:
+            log.warning("checkpointed_file_gone", path=path)
+        if self.checkpoint is not None:
+            state = {
+                "written_at": self.clock.time(),
+                "rules_digest": self.ruleset.digest,
+                "positions": [p.to_json() for p in self.tailer.positions()],
+                "metrics": self.store.to_state(),
+            }
+            try:
+                self.checkpoint_bytes = self.checkpoint.save(state)
+            except StateError as exc:
+                self.checkpoint_failures += 1
+                log.error("checkpoint_failed", error=str(exc))
+                return  # publish nothing a restart could not reproduce
+            self.checkpoint_success = self.clock.time()
         lag = self.tailer.lag()
         self.store.replace("logsidecar_file_lag_bytes", {(p,): float(b) for p, b in lag.items()})
         self.store.set("logsidecar_open_files", (), float(len(lag)))

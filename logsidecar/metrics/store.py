@@ -87,6 +87,12 @@ SELF_METRICS = (
     MetricDef("logsidecar_rotations_total", "counter", "Files rotated, per source.", ("source",)),
     MetricDef("logsidecar_truncations_total", "counter", "Files truncated in place.", ("source",)),
     MetricDef(
+        "logsidecar_rotated_copies_read_total",
+        "counter",
+        "Rotated copies read for the bytes a copytruncate moved before they were read.",
+        ("source",),
+    ),
+    MetricDef(
         "logsidecar_file_lag_bytes",
         "gauge",
         "Bytes written to a file and not yet read.",

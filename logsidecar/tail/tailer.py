@@ -66,7 +66,8 @@ class TailStats:
 class TailOptions:
     max_line_bytes: int = 65536
     block_bytes: int = 256 * 1024
-    budget_bytes: int = 4 * 1024 * 1024  # per stream per poll, so one busy file cannot starve
+    budget_bytes: int = 1024 * 1024  # per stream per poll, so one busy file cannot starve others
+    poll_budget_bytes: int = 4 * 1024 * 1024  # per poll, so memory stays bounded with many files
     rotate_wait: float = 5.0  # keep reading a renamed-away or deleted file this long after EOF
     partial_timeout: float = 5.0  # hand out a partial last line after this much quiet
 
@@ -86,6 +87,7 @@ class Tailer:
         self._paths: dict[tuple[str, str], FileStream] = {}  # live streams by (source, path)
         self.stats = TailStats()
         self._fresh = {spec.source for spec in self.specs}  # sources whose start_at applies
+        self._turn = 0
         self._restore(restore)
 
     # -- set-up ------------------------------------------------------------------------------
@@ -222,11 +224,21 @@ class Tailer:
         batches: list[LineBatch] = []
         more = False
         now = self.clock.monotonic()
-        for stream in list(self.streams.values()):
+        streams = list(self.streams.values())
+        if streams:  # start with another stream each time, so none waits behind the rest
+            self._turn = (self._turn + 1) % len(streams)
+            streams = streams[self._turn :] + streams[: self._turn]
+        read = 0
+        for stream in streams:
+            if read >= self.options.poll_budget_bytes:
+                more = True
+                break
             if not stream.draining and stream.size() >= stream.offset and not stream.head_intact():
                 self._truncated(stream, batches)  # replaced under us before we reached EOF
                 more = True
-            if self._read(stream, batches, now):
+            n = self._read(stream, batches, now)
+            read += n
+            if n >= self.options.budget_bytes:
                 more = True
                 continue
             if stream.draining:
@@ -264,14 +276,14 @@ class Tailer:
             self._flush(stream, batches)
         stream.rewind(self._framer())
 
-    def _read(self, stream: FileStream, batches: list[LineBatch], now: float) -> bool:
-        opts = self.options
-        batch = stream.read(opts.budget_bytes, opts.block_bytes)
+    def _read(self, stream: FileStream, batches: list[LineBatch], now: float) -> int:
+        """Read one stream up to its budget; returns the bytes read."""
+        batch = stream.read(self.options.budget_bytes, self.options.block_bytes)
         if batch is None:
-            return False
+            return 0
         stream.last_data = now
         batches.append(batch)
-        return batch.nbytes >= opts.budget_bytes
+        return batch.nbytes
 
     @staticmethod
     def _flush(stream: FileStream, batches: list[LineBatch]) -> None:

@@ -32,7 +32,7 @@ def test_reads_existing_and_new_files_and_only_complete_lines(tmp_path: Path) ->
         f.write("ial\n")
     (tmp_path / "b.log").write_text("new file\n")
     (tmp_path / "c.gz").write_text("excluded\n")
-    assert ["partial", "new file"] == lines_of(tailer)
+    assert ["new file", "partial"] == sorted(lines_of(tailer))
 
 
 def test_a_partial_line_is_flushed_after_quiet(tmp_path: Path) -> None:
@@ -248,3 +248,35 @@ def test_a_checkpointed_file_that_is_gone_is_reported(tmp_path: Path) -> None:
 def lines_after_quiet(tailer: Tailer, clock: FakeClock) -> list[str]:
     clock.advance(10)
     return lines_of(tailer)
+
+
+def test_a_retargeted_symlink_drains_the_old_target_then_reads_the_new(tmp_path: Path) -> None:
+    clock = FakeClock()
+    (tmp_path / "pods").mkdir()
+    old, new = tmp_path / "pods" / "0.log", tmp_path / "pods" / "1.log"
+    old.write_text("a\n")
+    link = tmp_path / "c.log"
+    link.symlink_to(old)
+    tailer = make(tmp_path, clock)
+    assert ["a"] == lines_of(tailer)
+    with open(old, "a") as f:
+        f.write("b\n")
+    new.write_text("c\n")
+    tmp_link = tmp_path / "c.log.tmp"
+    tmp_link.symlink_to(new)
+    tmp_link.replace(link)  # how a container runtime swaps the link
+    assert ["b", "c"] == sorted(lines_of(tailer))
+
+
+def test_one_poll_reads_at_most_its_budget_and_says_there_is_more(tmp_path: Path) -> None:
+    clock = FakeClock()
+    for name in "abc":
+        (tmp_path / f"{name}.log").write_bytes(b"x" * 99 + b"\n" * 1)
+        with open(tmp_path / f"{name}.log", "ab") as f:
+            f.write((b"y" * 99 + b"\n") * 50)
+    spec = WatchSpec("app", (str(tmp_path / "*.log"),))
+    opts = TailOptions(block_bytes=1000, budget_bytes=2000, poll_budget_bytes=3000)
+    tailer = Tailer([spec], clock, opts)
+    batches, more = tailer.poll()
+    assert (True, 4000) == (more, sum(b.nbytes for b in batches))
+    assert 3 * 51 == len(lines_of(tailer)) + sum(len(b.lines) for b in batches)

@@ -19,8 +19,8 @@ system-deps:
 	./scripts/system-deps.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check logsidecar tests
-	$(BIN)/ruff format --check logsidecar tests
+	$(BIN)/ruff check logsidecar tests bench
+	$(BIN)/ruff format --check logsidecar tests bench
 	$(BIN)/mypy logsidecar
 
 test: $(STAMP) system-deps lint

@@ -20,7 +20,7 @@ from prometheus_client.registry import CollectorRegistry
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from logsidecar import __version__
+from logsidecar import __version__, pipeline
 from logsidecar.checkpoint import Checkpoint
 from logsidecar.clock import Clock, SystemClock, Waker
 from logsidecar.errors import RuleError, StateError
@@ -133,6 +133,7 @@ class App:
         if state is None:
             return []
         self.store.load_state(state.get("metrics", {}))
+        self.engine.restore_pending(state.get("pending_events", {}))
         positions = [Position.from_json(p) for p in state.get("positions", [])]
         log.info(
             "state_restored",
@@ -260,6 +261,10 @@ class App:
                 if batches:
                     self._process(batches)
                     dirty = True
+                if self.engine.pending:  # multiline events that went quiet
+                    dirty = (
+                        pipeline.flush_quiet(self.engine, self.store, self.clock.time()) or dirty
+                    )
                 dirty = dirty or bool(self.tailer.stats)
                 now = self.clock.monotonic()
                 if dirty and now - last_commit >= self.settings.commit_interval:
@@ -289,17 +294,11 @@ class App:
         return 0
 
     def _process(self, batches: list[LineBatch]) -> None:
-        store = self.store
-        for batch in batches:
-            if batch.nbytes:
-                store.inc("logsidecar_bytes_total", (batch.source,), batch.nbytes)
-            if batch.truncated:
-                store.inc("logsidecar_lines_truncated_total", (batch.source,), batch.truncated)
-            if batch.lines:
-                store.apply(batch.source, self.engine.process(batch.source, batch.lines))
+        pipeline.feed(self.engine, self.store, batches, self.clock.time())
 
     def commit(self) -> None:
         """Write positions and metric state together; only then publish them to /metrics."""
+        self.store.expire(self.clock.time())
         stats = self.tailer.take_stats()
         for source, n in stats.rotations.items():
             self.store.inc("logsidecar_rotations_total", (source,), n)
@@ -315,6 +314,7 @@ class App:
                 "rules_digest": self.ruleset.digest,
                 "positions": [p.to_json() for p in self.tailer.positions()],
                 "metrics": self.store.to_state(),
+                "pending_events": self.engine.pending_state(),  # multiline events not yet whole
             }
             try:
                 self.checkpoint_bytes = self.checkpoint.save(state)
@@ -351,7 +351,9 @@ class App:
         self.reloads += 1
         self._failed_digest = ""
         self.ruleset = ruleset
+        pending = self.engine.pending_state()
         self.engine = Engine(ruleset)
+        self.engine.restore_pending(pending)  # half-read stack traces survive a reload
         self.store.define(rule_metric_defs(ruleset))
         self.tailer.set_specs(watch_specs(ruleset))
         self.file_watch.update(self.tailer.watch_roots())
@@ -374,6 +376,7 @@ class App:
     def shutdown(self) -> None:
         log.info("stopping")
         self._process(self.tailer.drain_all())
+        pipeline.finish(self.engine, self.store, self.clock.time())
         self.commit()
         if self.settings.shutdown_linger:
             time.sleep(self.settings.shutdown_linger)

@@ -1,4 +1,4 @@
-"""The command line: run, check, demo."""
+"""The command line: run, check, replay, demo."""
 
 from __future__ import annotations
 
@@ -41,6 +41,25 @@ def _parser() -> argparse.ArgumentParser:
         run.add_argument(flag, help=help_text)
     check = sub.add_parser("check", help="validate rule files (exit 0 clean, 1 errors)")
     check.add_argument("paths", nargs="+", help="rule files or directories")
+    check.add_argument(
+        "--lint-fatal", action="store_true", help="exit 1 on lint warnings too, not only errors"
+    )
+    replay = sub.add_parser(
+        "replay", help="run rules over log files from their start and print the metrics"
+    )
+    replay.add_argument("--rules", required=True, help="rule file or directory")
+    replay.add_argument("--source", help="read every file with this source")
+    replay.add_argument(
+        "--format",
+        choices=("prometheus", "openmetrics", "json"),
+        default="prometheus",
+        help="prometheus text (default), openmetrics (with exemplars) or json",
+    )
+    replay.add_argument("--max-line-bytes", type=int, default=65536)
+    bar = replay.add_mutually_exclusive_group()
+    bar.add_argument("--progress", dest="progress", action="store_true", default=None)
+    bar.add_argument("--no-progress", dest="progress", action="store_false")
+    replay.add_argument("files", nargs="+", metavar="LOGFILE")
     demo = sub.add_parser("demo", help="run a demo app writing logs, with logsidecar reading them")
     demo.add_argument("--port", type=int, default=9879)
     demo.add_argument("--dir", default=None, help="the shared directory (default: a temp dir)")
@@ -84,11 +103,37 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(exc)
             failed = True
             continue
+        for warning in ruleset.warnings:
+            print(warning)
+        failed = failed or bool(args.lint_fatal and ruleset.warnings)
+        warned = f", {len(ruleset.warnings)} warnings" if ruleset.warnings else ""
         print(
             f"{path}: OK: {len(ruleset.sources)} sources, {len(ruleset.rules)} rules, "
-            f"{len(ruleset.detectors)} detectors"
+            f"{len(ruleset.detectors)} detectors{warned}"
         )
     return 1 if failed else 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from logsidecar.replay import ReplayError, run_replay
+    from logsidecar.rules.load import load_rules
+
+    try:
+        ruleset = load_rules(args.rules)
+        run_replay(
+            ruleset,
+            args.files,
+            sys.stdout,
+            sys.stderr,
+            source=args.source,
+            fmt=args.format,
+            max_line_bytes=args.max_line_bytes,
+            progress=args.progress,
+        )
+    except (RuleError, ReplayError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -97,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_run(args)
     if args.command == "check":
         return cmd_check(args)
+    if args.command == "replay":
+        return cmd_replay(args)
     if args.command == "demo":
         from logsidecar.demo import run_demo
 

@@ -12,13 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from logsidecar.rules.engine import Observations
 from logsidecar.rules.load import RuleSet
+from logsidecar.rules.model import DEFAULT_BUCKETS
+from logsidecar.rules.observations import Exemplar, Observations
 
 Kind = Literal["counter", "gauge", "histogram"]
 Labels = tuple[str, ...]
 OVERFLOW = "__overflow__"
-DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+__all__ = ["DEFAULT_BUCKETS", "OVERFLOW", "Exemplar", "MetricDef", "MetricStore", "Snapshot"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class MetricDef:
     labels: Labels = ()
     buckets: tuple[float, ...] = ()
     max_series: int = 10_000
+    expire_after: float | None = None  # drop a series not updated for this long
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Snapshot:
 
     defs: dict[str, MetricDef] = field(default_factory=dict)
     series: dict[str, dict[Labels, Value]] = field(default_factory=dict)
+    exemplars: dict[str, dict[Labels, dict[int, Exemplar]]] = field(default_factory=dict)
 
 
 SELF_METRICS = (
@@ -69,6 +72,18 @@ SELF_METRICS = (
         "logsidecar_lines_truncated_total",
         "counter",
         "Lines longer than the maximum line length, cut.",
+        ("source",),
+    ),
+    MetricDef(
+        "logsidecar_timestamp_errors_total",
+        "counter",
+        "Events whose timestamp field did not parse (they carry their arrival time).",
+        ("source",),
+    ),
+    MetricDef(
+        "logsidecar_multiline_lines_dropped_total",
+        "counter",
+        "Continuation lines past a multiline event's max_lines, dropped.",
         ("source",),
     ),
     MetricDef("logsidecar_rule_matches_total", "counter", "Events matched, per rule.", ("rule",)),
@@ -109,16 +124,14 @@ def rule_metric_defs(ruleset: RuleSet) -> list[MetricDef]:
         for metric in compiled.rule.metrics:
             if metric.name in defs:
                 continue
-            buckets: tuple[float, ...] = ()
-            if metric.kind == "histogram":
-                buckets = tuple(metric.buckets) if metric.buckets else DEFAULT_BUCKETS
             defs[metric.name] = MetricDef(
                 metric.name,
                 metric.kind,
                 metric.help,
                 tuple(metric.label_map),
-                buckets,
+                metric.bucket_bounds if metric.kind == "histogram" else (),
                 metric.max_series,
+                metric.expire_after,
             )
     return list(defs.values())
 
@@ -127,6 +140,8 @@ class MetricStore:
     def __init__(self, defs: Iterable[MetricDef] = ()) -> None:
         self._defs: dict[str, MetricDef] = {}
         self._series: dict[str, dict[Labels, Value]] = {}
+        self._exemplars: dict[str, dict[Labels, dict[int, Exemplar]]] = {}
+        self._seen: dict[str, dict[Labels, float]] = {}  # last update, of metrics that expire
         self.define([*SELF_METRICS, *defs])
 
     def define(self, defs: Iterable[MetricDef]) -> None:
@@ -137,6 +152,8 @@ class MetricStore:
         for name, old in self._defs.items():
             if new.get(name) != old:
                 self._series.pop(name, None)
+                self._exemplars.pop(name, None)
+                self._seen.pop(name, None)
         self._defs = new
         for name in new:
             self._series.setdefault(name, {})
@@ -145,14 +162,15 @@ class MetricStore:
     def defs(self) -> Mapping[str, MetricDef]:
         return self._defs
 
-    def _slot(self, name: str, labels: Labels) -> Labels:
+    def _slot(self, name: str, labels: Labels, observations: float = 1.0) -> Labels:
+        """Where `observations` for `labels` go: their own series, or the overflow series."""
         series = self._series[name]
         if labels in series:
             return labels
         metric = self._defs[name]
         if len(series) < metric.max_series:
             return labels
-        self.inc("logsidecar_series_overflow_total", (name,))
+        self.inc("logsidecar_series_overflow_total", (name,), observations)
         return (OVERFLOW,) * len(labels)
 
     def inc(self, name: str, labels: Labels = (), amount: float = 1.0) -> None:
@@ -168,7 +186,9 @@ class MetricStore:
         self._series[name] = dict(values)
 
     def observe(self, name: str, labels: Labels, values: list[float]) -> None:
-        key = self._slot(name, labels)
+        self._observe(name, self._slot(name, labels, len(values)), values)
+
+    def _observe(self, name: str, key: Labels, values: list[float]) -> None:
         metric = self._defs[name]
         series = self._series[name]
         hist = series.get(key)
@@ -177,28 +197,85 @@ class MetricStore:
             series[key] = hist
         hist.observe(metric.buckets, values)
 
-    def apply(self, source: str, obs: Observations) -> None:
+    def apply(self, obs: Observations) -> None:
         """Fold one batch's observations in."""
-        if obs.lines:
-            self.inc("logsidecar_lines_total", (source,), obs.lines)
-        if obs.parse_errors:
-            self.inc("logsidecar_parse_errors_total", (source,), obs.parse_errors)
-        for rule, n in obs.rule_matches.items():
-            self.inc("logsidecar_rule_matches_total", (rule,), n)
-        for metric, n in obs.value_errors.items():
-            self.inc("logsidecar_value_errors_total", (metric,), n)
-        for (name, labels), amount in obs.counters.items():
-            self.inc(name, labels, amount)
-        for (name, labels), (is_set, value) in obs.gauges.items():
-            key = self._slot(name, labels)
+        for counts, metric in (
+            (obs.lines, "logsidecar_lines_total"),
+            (obs.parse_errors, "logsidecar_parse_errors_total"),
+            (obs.timestamp_errors, "logsidecar_timestamp_errors_total"),
+            (obs.multiline_dropped, "logsidecar_multiline_lines_dropped_total"),
+            (obs.rule_matches, "logsidecar_rule_matches_total"),
+            (obs.value_errors, "logsidecar_value_errors_total"),
+        ):
+            for label, count in counts.items():
+                self.inc(metric, (label,), count)
+        slots: dict[tuple[str, Labels], Labels] = {}
+        for (name, labels), (amount, n) in obs.counters.items():
+            key = slots[(name, labels)] = self._slot(name, labels, n)
+            series = self._series[name]
+            series[key] = float(series.get(key, 0.0)) + amount  # type: ignore[arg-type]
+        self._apply_gauges(obs, slots)
+        for (name, labels), values in obs.histograms.items():
+            key = slots[(name, labels)] = self._slot(name, labels, len(values))
+            self._observe(name, key, values)
+        for (name, labels), by_bucket in obs.exemplars.items():
+            key = slots.get((name, labels), labels)
+            self._exemplars.setdefault(name, {}).setdefault(key, {}).update(by_bucket)
+        for (name, labels), when in obs.seen.items():
+            key = slots.get((name, labels), labels)
+            seen = self._seen.setdefault(name, {})
+            seen[key] = max(when, seen.get(key, when))
+
+    def _apply_gauges(self, obs: Observations, slots: dict[tuple[str, Labels], Labels]) -> None:
+        fresh: dict[str, int] = {}
+        for name, labels in obs.gauges:
+            if labels not in self._series[name]:
+                fresh[name] = fresh.get(name, 0) + 1
+        folding = {
+            name
+            for name, n in fresh.items()
+            if len(self._series[name]) + n > self._defs[name].max_series
+        }
+        for (name, labels), (is_set, value, n) in obs.gauges.items():
+            if name in folding:
+                continue
+            key = slots[(name, labels)] = self._slot(name, labels, n)
             series = self._series[name]
             base = 0.0 if is_set else float(series.get(key, 0.0))  # type: ignore[arg-type]
             series[key] = base + value
-        for (name, labels), values in obs.histograms.items():
-            self.observe(name, labels, values)
+        if not folding:
+            return
+        for (name, labels), is_set, amount in obs.gauge_ops:  # in event order: the last wins
+            if name in folding:
+                key = slots[(name, labels)] = self._slot(name, labels)
+                series = self._series[name]
+                base = 0.0 if is_set else float(series.get(key, 0.0))  # type: ignore[arg-type]
+                series[key] = base + amount
+
+    def expire(self, now: float) -> int:
+        """Drop series of metrics with `expire_after` not updated since `now - expire_after`."""
+        dropped = 0
+        for name, seen in self._seen.items():
+            after = self._defs[name].expire_after
+            if after is None:
+                continue
+            series = self._series[name]
+            exemplars = self._exemplars.get(name, {})
+            for labels, when in list(seen.items()):
+                if now - when >= after:
+                    del seen[labels]
+                    series.pop(labels, None)
+                    exemplars.pop(labels, None)
+                    dropped += 1
+        return dropped
 
     def snapshot(self) -> Snapshot:
-        return Snapshot(dict(self._defs), copy.deepcopy(self._series))
+        exemplars = {
+            name: {labels: dict(by_bucket) for labels, by_bucket in series.items()}
+            for name, series in self._exemplars.items()
+            if series
+        }
+        return Snapshot(dict(self._defs), copy.deepcopy(self._series), exemplars)
 
     # -- checkpoints -----------------------------------------------------------------------
     def to_state(self) -> dict[str, Any]:

@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from logsidecar.rules.regex import compile_pattern
+from logsidecar.rules.regex import Regex, compile_pattern
 
 Event = dict[str, Any]
 Predicate = Callable[[Event], bool]
@@ -38,7 +39,6 @@ OPERATORS = (
     "endswith",
     "exists",
 )
-_MISSING = object()
 _RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq,
     "ne": operator.ne,
@@ -51,18 +51,21 @@ _RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
 
 def as_number(value: object) -> float | None:
     """The number a value stands for, or None when it does not look numeric."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+    if value.__class__ is str:  # the common case first: fields parsed from text
         try:
             number = float(value)
         except ValueError:
             return None
-        if "_" in value or not math.isfinite(number):
-            return None
+        if number - number != 0.0 or "_" in value:
+            return None  # inf, nan, and 1_000 (float() reads it; people do not)
         return number
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, str):
+        return as_number(str(value))
     return None
 
 
@@ -94,7 +97,9 @@ class _Compiler:
     def __init__(self, lists: Mapping[str, Sequence[object]], report: Report) -> None:
         self.lists = lists
         self.report = report
-        self.captures = False  # some regex adds fields to the event
+        self.captured: set[str] = set()  # fields that regex named groups add to the event
+        self.unbounded: set[str] = set()  # ... of them, those that can take any length
+        self.regexes: list[tuple[Path, Regex]] = []  # every regex, where it was written
 
     def block(self, block: object, path: Path) -> Predicate | None:
         if not isinstance(block, Mapping):
@@ -113,10 +118,7 @@ class _Compiler:
                 pred = self.field(str(key), spec, sub)
             if pred is not None:
                 parts.append(pred)
-        if len(parts) == 1:
-            return parts[0]
-        preds = tuple(parts)
-        return lambda event: all(p(event) for p in preds)
+        return _all_of(tuple(parts))
 
     def any_of(self, spec: object, path: Path) -> Predicate | None:
         if not isinstance(spec, list) or not spec:
@@ -124,12 +126,20 @@ class _Compiler:
             return None
         preds = [self.block(item, (*path, i)) for i, item in enumerate(spec)]
         kept = tuple(p for p in preds if p is not None)
-        return lambda event: any(p(event) for p in kept)
+
+        def any_of(event: Event) -> bool:
+            for pred in kept:  # noqa: SIM110 - a plain loop: no generator per event
+                if pred(event):
+                    return True
+            return False
+
+        return any_of
 
     def field(self, name: str, spec: object, path: Path) -> Predicate | None:
         if not isinstance(spec, Mapping):
             spec = {"eq": spec}  # `status: 500` is short for `status: {eq: 500}`
         tests: list[Callable[[Any], bool]] = []
+        captures: list[Regex] = []
         exists_wanted: bool | None = None
         for op, arg in spec.items():
             sub = (*path, op)
@@ -142,10 +152,31 @@ class _Compiler:
                     continue
                 exists_wanted = arg
                 continue
+            if op == "regex":
+                regex = self.regex(arg, sub)
+                if regex is not None and regex.groupindex:
+                    captures.append(regex)
+                elif regex is not None:
+                    tests.append(_text_test(regex.test))
+                continue
             test = self.operator(op, arg, sub)
             if test is not None:
                 tests.append(test)
-        return _field_predicate(name, tuple(tests), exists_wanted)
+        return _field_predicate(name, tuple(tests), tuple(captures), exists_wanted)
+
+    def regex(self, arg: object, path: Path) -> Regex | None:
+        if isinstance(arg, list | dict) or arg is None:
+            self.report(path, "`regex` takes a single pattern", False)
+            return None
+        try:
+            regex = compile_pattern(str(arg))
+        except ValueError as exc:
+            self.report(path, str(exc), False)
+            return None
+        self.captured.update(regex.groupindex)
+        self.unbounded.update(regex.unbounded)
+        self.regexes.append((path, regex))
+        return regex
 
     def operator(self, op: str, arg: object, path: Path) -> Callable[[Any], bool] | None:
         if op in ("in", "not_in"):
@@ -153,11 +184,16 @@ class _Compiler:
             if values is None:
                 return None
             nums = {n for n in map(as_number, values) if n is not None}
-            texts = {as_text(v) for v in values}
+            texts = frozenset(as_text(v) for v in values)
 
             def member(value: Any) -> bool:
-                num = as_number(value)
-                return (num is not None and num in nums) or as_text(value) in texts
+                if value.__class__ is str and value in texts:
+                    return True
+                if nums:
+                    num = as_number(value)
+                    if num is not None and num in nums:
+                        return True
+                return value.__class__ is not str and as_text(value) in texts
 
             if op == "in":
                 return member
@@ -165,14 +201,6 @@ class _Compiler:
         if isinstance(arg, list | dict) or arg is None:
             self.report(path, f"`{op}` takes a single value", False)
             return None
-        if op == "regex":
-            try:
-                pattern = compile_pattern(str(arg))
-            except ValueError as exc:
-                self.report(path, str(exc), False)
-                return None
-            self.captures = self.captures or bool(pattern.groupindex)
-            return _RegexTest(pattern)
         text = as_text(arg)
         if op == "contains":
             return lambda value: text in as_text(value)
@@ -195,53 +223,83 @@ class _Compiler:
         return None
 
 
-class _RegexTest:
-    """A regex test; named groups become fields of the event (set by the field predicate)."""
-
-    __slots__ = ("groups", "pattern")
-
-    def __init__(self, pattern: Any) -> None:
-        self.pattern = pattern
-        self.groups = bool(pattern.groupindex)
-
-    def __call__(self, value: Any) -> bool:
-        return self.pattern.search(value if isinstance(value, str) else as_text(value)) is not None
+def _text_test(test: Callable[[str], bool]) -> Callable[[Any], bool]:
+    return lambda value: test(value if isinstance(value, str) else as_text(value))
 
 
 def _field_predicate(
-    name: str, tests: tuple[Callable[[Any], bool], ...], exists_wanted: bool | None
+    name: str,
+    tests: tuple[Callable[[Any], bool], ...],
+    captures: tuple[Regex, ...],
+    exists_wanted: bool | None,
 ) -> Predicate:
+    if exists_wanted is False:
+        return lambda event: event.get(name) is None
+    if len(tests) == 1 and not captures:
+        (test,) = tests
+
+        def one(event: Event) -> bool:
+            value = event.get(name)
+            return value is not None and test(value)
+
+        return one
+
     def predicate(event: Event) -> bool:
-        value = event.get(name, _MISSING)
-        if value is _MISSING or value is None:
-            return exists_wanted is False
-        if exists_wanted is False:
+        value = event.get(name)
+        if value is None:
             return False
         for test in tests:
-            if isinstance(test, _RegexTest) and test.groups:
-                found = test.pattern.search(value if isinstance(value, str) else as_text(value))
-                if found is None:
-                    return False
-                for key, group in found.groupdict().items():
-                    if group is not None:
-                        event[key] = group
-            elif not test(value):
+            if not test(value):
                 return False
+        for regex in captures:
+            found = regex.fields(value if isinstance(value, str) else as_text(value))
+            if found is None:
+                return False
+            event.update(found)
         return True
 
     return predicate
+
+
+def _all_of(parts: tuple[Predicate, ...]) -> Predicate:
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        first, second = parts
+        return lambda event: first(event) and second(event)
+
+    def all_of(event: Event) -> bool:
+        for pred in parts:  # noqa: SIM110 - a plain loop: no generator per event
+            if not pred(event):
+                return False
+        return True
+
+    return all_of
 
 
 def _negate(pred: Predicate) -> Predicate:
     return lambda event: not pred(event)
 
 
+@dataclass(frozen=True)
+class Match:
+    """A compiled `match` block."""
+
+    predicate: Predicate | None  # None: the block had errors (reported)
+    captured: frozenset[str]  # fields its regex named groups add to the event
+    unbounded: frozenset[str]  # ... those of them that can take text of any length
+    regexes: tuple[tuple[Path, Regex], ...] = ()  # every regex in the block, with its path
+
+
 def compile_match(
     block: object, path: Path, lists: Mapping[str, Sequence[object]], report: Report
-) -> tuple[Predicate | None, bool]:
-    """Compile a rule's `match` block; problems go to `report` with their exact path.
-
-    Returns the predicate and whether it adds fields to the events it matches.
-    """
+) -> Match:
+    """Compile a rule's `match` block; problems go to `report` with their exact path."""
     compiler = _Compiler(lists, report)
-    return compiler.block(block, path), compiler.captures
+    predicate = compiler.block(block, path)
+    return Match(
+        predicate,
+        frozenset(compiler.captured),
+        frozenset(compiler.unbounded),
+        tuple(compiler.regexes),
+    )

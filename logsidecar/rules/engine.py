@@ -1,54 +1,130 @@
 """Pure rule evaluation: batches of lines in, observations out.
 
-The engine does no I/O, holds no prometheus objects and reads no clock. It is fed a whole batch
-of lines of one source and returns what to change in the metric store, aggregated over the batch,
-so the store is touched once per batch instead of once per line.
+The engine does no I/O, holds no prometheus objects and reads no clock: `now` is passed in. It
+is fed a whole batch of lines of one file (a `LineBatch`), joins multiline events per file, parses
+them, matches every rule of the batch's source and returns what to change in the metric store,
+aggregated over the batch, so the store is touched once per batch and series, not once per line.
+
+Multiline events still pending at the end of a batch wait for their next line; `flush(now)`
+completes those that have been quiet for the source's `timeout`. The pending events are plain
+data (`pending_state` / `restore_pending`), for checkpoints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import bisect
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from logsidecar.logline import LineBatch
 from logsidecar.rules.conditions import Predicate, as_number, as_text
 from logsidecar.rules.load import RuleSet
 from logsidecar.rules.model import Metric, Source
+from logsidecar.rules.multiline import Joiner
+from logsidecar.rules.observations import Exemplar, Observations, bump
 from logsidecar.rules.parse import Event, Parser, make_parser
+from logsidecar.rules.regex import compile_pattern
+from logsidecar.rules.timestamps import TimeParser, make_time_parser
 
-SeriesKey = tuple[str, tuple[str, ...]]  # metric name, label values in the metric's label order
-
-
-@dataclass
-class Observations:
-    """What one batch changes. Counters and histograms add; gauges are set or moved."""
-
-    counters: dict[SeriesKey, float] = field(default_factory=dict)
-    gauges: dict[SeriesKey, tuple[bool, float]] = field(default_factory=dict)  # (is_set, value)
-    histograms: dict[SeriesKey, list[float]] = field(default_factory=dict)
-    rule_matches: dict[str, int] = field(default_factory=dict)
-    lines: int = 0
-    parse_errors: int = 0
-    value_errors: dict[str, int] = field(default_factory=dict)  # metric -> non-numeric values
+EXEMPLAR_MAX_CHARS = 128  # OpenMetrics: label names and values of an exemplar, together
 
 
-@dataclass(frozen=True)
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else as_text(value)
+
+
 class _MetricPlan:
-    name: str
-    kind: str
-    fields: tuple[str, ...]  # label fields, in label order
-    value: str | None
-    action: str | None
+    """One metric of one rule, ready to observe events."""
 
-    @classmethod
-    def of(cls, metric: Metric) -> _MetricPlan:
-        return cls(
-            metric.name,
-            metric.kind,
-            tuple(metric.label_map.values()),
-            metric.value,
-            metric.action,
+    __slots__ = (
+        "action",
+        "buckets",
+        "exemplar",
+        "expires",
+        "fields",
+        "kind",
+        "name",
+        "scale",
+        "value",
+    )
+
+    def __init__(self, metric: Metric) -> None:
+        self.name = metric.name
+        self.kind = metric.kind
+        self.fields = tuple(metric.label_map.values())
+        self.value = metric.value
+        self.scale = metric.scale
+        self.action = metric.action or "set"
+        self.buckets = metric.bucket_bounds
+        self.exemplar = metric.exemplar
+        self.expires = metric.expire_after is not None
+
+    def observe(
+        self, obs: Observations, event: Event, time: float, stamped: bool, seen: float
+    ) -> None:
+        key = (self.name, tuple([_text(event.get(f)) for f in self.fields]))
+        amount = 1.0
+        if self.value is not None:
+            number = as_number(event.get(self.value))
+            if number is None or (number < 0 and self.kind == "counter"):
+                bump(obs.value_errors, self.name)
+                return
+            amount = number if self.scale is None else number * self.scale
+        if self.kind == "counter":
+            entry = obs.counters.get(key)
+            if entry is None:
+                obs.counters[key] = [amount, 1.0]
+            else:
+                entry[0] += amount
+                entry[1] += 1.0
+        elif self.kind == "histogram":
+            values = obs.histograms.get(key)
+            if values is None:
+                obs.histograms[key] = [amount]
+            else:
+                values.append(amount)
+        else:
+            self._gauge(obs, key, amount)
+        if self.exemplar is not None:
+            self._exemplar(obs, key, event.get(self.exemplar), amount, time if stamped else None)
+        if self.expires:
+            obs.seen[key] = seen
+
+    def _gauge(self, obs: Observations, key: tuple[str, tuple[str, ...]], amount: float) -> None:
+        entry = obs.gauges.get(key)
+        obs.gauge_ops.append(
+            (key, self.action == "set", amount if self.action != "dec" else -amount)
         )
+        if self.action == "set":
+            if entry is None:
+                obs.gauges[key] = [1.0, amount, 1.0]
+            else:
+                entry[0], entry[1], entry[2] = 1.0, amount, entry[2] + 1.0
+            return
+        delta = amount if self.action == "inc" else -amount
+        if entry is None:
+            obs.gauges[key] = [0.0, delta, 1.0]
+        else:
+            entry[1] += delta
+            entry[2] += 1.0
+
+    def _exemplar(
+        self,
+        obs: Observations,
+        key: tuple[str, tuple[str, ...]],
+        raw: Any,
+        amount: float,
+        time: float | None,
+    ) -> None:
+        value = _text(raw)
+        label = self.exemplar or ""
+        if not value or len(label) + len(value) > EXEMPLAR_MAX_CHARS:
+            return
+        bucket = bisect.bisect_left(self.buckets, amount) if self.kind == "histogram" else 0
+        obs.exemplars.setdefault(key, {})[bucket] = Exemplar(label, value, amount, time)
 
 
 @dataclass(frozen=True)
@@ -63,15 +139,28 @@ class _RulePlan:
 class _SourcePlan:
     source: Source
     parser: Parser
-    raw: bool
     rules: tuple[_RulePlan, ...]
+    joiner: Joiner | None
+    time_field: str | None
+    time_parser: TimeParser | None
+
+
+def _joiner(source: Source) -> Joiner | None:
+    if source.multiline is None:
+        return None
+    spec = source.multiline
+    return Joiner(compile_pattern(spec.start), spec.max_lines, spec.timeout)
 
 
 class Engine:
-    """Compiled evaluation plan for one RuleSet."""
+    """Compiled evaluation plan for one RuleSet, plus the multiline events it holds."""
 
-    def __init__(self, ruleset: RuleSet) -> None:
+    def __init__(self, ruleset: RuleSet, idle_by_event_time: bool = False) -> None:
+        """`idle_by_event_time`: a series' last update (for `expire_after`) is the event's time
+        rather than its arrival (`now`): for replays of old logs. A running sidecar keeps arrival
+        time, so that old lines read at start do not expire as soon as they are counted."""
         self.ruleset = ruleset
+        self._by_event_time = idle_by_event_time
         plans: dict[str, _SourcePlan] = {}
         for source in ruleset.sources:
             rules = tuple(
@@ -79,13 +168,19 @@ class Engine:
                     cr.rule.name,
                     cr.predicate,
                     cr.captures,
-                    tuple(_MetricPlan.of(m) for m in cr.rule.metrics),
+                    tuple(_MetricPlan(m) for m in cr.rule.metrics),
                 )
                 for cr in ruleset.rules
                 if cr.rule.source in (None, source.name)
             )
+            stamp = source.timestamp
             plans[source.name] = _SourcePlan(
-                source, make_parser(source), source.format == "raw", rules
+                source,
+                make_parser(source),
+                rules,
+                _joiner(source),
+                stamp.field if stamp else None,
+                make_time_parser(stamp.format) if stamp else None,
             )
         self._plans = plans
 
@@ -93,23 +188,79 @@ class Engine:
     def source_names(self) -> tuple[str, ...]:
         return tuple(self._plans)
 
-    def process(self, source: str, lines: Iterable[str]) -> Observations:
-        """Evaluate every rule of `source` over `lines`."""
+    def process(self, batch: LineBatch, now: float) -> Observations:
+        """Evaluate every rule of the batch's source over its lines (joined into events)."""
         obs = Observations()
-        plan = self._plans.get(source)
-        if plan is None:
+        plan = self._plans.get(batch.source)
+        if plan is None or not batch.lines:
             return obs
+        bump(obs.lines, batch.source, len(batch.lines))
+        events: list[str] = batch.lines
+        if plan.joiner is not None:
+            events, dropped = plan.joiner.feed(batch.path, batch.lines, now)
+            bump(obs.multiline_dropped, batch.source, dropped)
+        if events:
+            self._evaluate(plan, events, now, obs)
+        return obs
+
+    def flush(self, now: float, force: bool = False) -> Observations:
+        """Complete multiline events quiet for their source's timeout (every one when forced)."""
+        obs = Observations()
+        for plan in self._plans.values():
+            if plan.joiner is not None and plan.joiner.pending:
+                events = plan.joiner.flush(now, force)
+                if events:
+                    self._evaluate(plan, events, now, obs)
+        return obs
+
+    @property
+    def pending(self) -> int:
+        """Multiline events waiting for more lines."""
+        return sum(p.joiner.pending for p in self._plans.values() if p.joiner is not None)
+
+    def pending_state(self) -> dict[str, list[dict[str, Any]]]:
+        """The pending multiline events as JSON-able data: {source: [{path, lines, last}]}."""
+        return {
+            name: plan.joiner.state()
+            for name, plan in self._plans.items()
+            if plan.joiner is not None and plan.joiner.pending
+        }
+
+    def restore_pending(self, state: Mapping[str, Iterable[Mapping[str, Any]]]) -> None:
+        """Take back `pending_state()` (of this or an earlier rule set: unknown sources are
+        ignored, and so are sources that no longer join lines)."""
+        for name, entries in state.items():
+            plan = self._plans.get(name)
+            if plan is not None and plan.joiner is not None:
+                plan.joiner.restore(entries)
+
+    def _evaluate(
+        self, plan: _SourcePlan, events: list[str], now: float, obs: Observations
+    ) -> None:
+        name = plan.source.name
         parse = plan.parser
         rules = plan.rules
+        time_field, time_parser = plan.time_field, plan.time_parser
+        by_event = self._by_event_time
         matches = dict.fromkeys((r.name for r in rules), 0)
-        count = 0
-        errors = 0
-        for line in lines:
-            count += 1
-            event = parse(line)
+        errors = stamp_errors = 0
+        latest = obs.latest
+        for text in events:
+            event = parse(text)
             if event is None:
                 errors += 1
                 continue
+            time, stamped = now, False
+            if time_parser is not None:
+                raw = event.get(time_field or "")
+                if raw is not None:
+                    parsed = time_parser(raw)
+                    if parsed is None:
+                        stamp_errors += 1
+                    else:
+                        time, stamped = parsed, True
+                        if latest is None or parsed > latest:
+                            latest = parsed
             for rule in rules:
                 if rule.predicate is not None:
                     ev = dict(event) if rule.captures else event
@@ -119,42 +270,10 @@ class Engine:
                     ev = event
                 matches[rule.name] += 1
                 for metric in rule.metrics:
-                    _observe(obs, metric, ev)
-        obs.lines = count
-        obs.parse_errors = errors
-        obs.rule_matches = {k: v for k, v in matches.items() if v}
-        return obs
-
-
-def _label_values(metric: _MetricPlan, event: Event) -> tuple[str, ...]:
-    values = []
-    for name in metric.fields:
-        value: Any = event.get(name)
-        values.append("" if value is None else as_text(value))
-    return tuple(values)
-
-
-def _observe(obs: Observations, metric: _MetricPlan, event: Event) -> None:
-    key = (metric.name, _label_values(metric, event))
-    amount = 1.0
-    if metric.value is not None:
-        number = as_number(event.get(metric.value))
-        if number is None:
-            obs.value_errors[metric.name] = obs.value_errors.get(metric.name, 0) + 1
-            return
-        amount = number
-    if metric.kind == "counter":
-        if amount < 0:
-            obs.value_errors[metric.name] = obs.value_errors.get(metric.name, 0) + 1
-            return
-        obs.counters[key] = obs.counters.get(key, 0.0) + amount
-    elif metric.kind == "histogram":
-        obs.histograms.setdefault(key, []).append(amount)
-    else:
-        action = metric.action or "set"
-        if action == "set":
-            obs.gauges[key] = (True, amount)
-        else:
-            delta = amount if action == "inc" else -amount
-            is_set, current = obs.gauges.get(key, (False, 0.0))
-            obs.gauges[key] = (is_set, current + delta)
+                    metric.observe(obs, ev, time, stamped, time if by_event else now)
+        bump(obs.events, name, len(events))
+        bump(obs.parse_errors, name, errors)
+        bump(obs.timestamp_errors, name, stamp_errors)
+        for rule_name, n in matches.items():
+            bump(obs.rule_matches, rule_name, n)
+        obs.latest = latest

@@ -17,7 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from logsidecar.errors import RuleError, RuleProblem
-from logsidecar.rules.conditions import Predicate, compile_match
+from logsidecar.rules.conditions import Match, Predicate, compile_match
+from logsidecar.rules.lint import LintRule, Warn, lint
 from logsidecar.rules.model import Detector, Rule, RuleFile, Source
 from logsidecar.rules.regex import compile_pattern
 from logsidecar.rules.yamlpos import Path, Positions, YamlProblem, load_yaml
@@ -33,7 +34,11 @@ _ITEMS = {"sources": "source", "rules": "rule", "detectors": "detector"}
 class CompiledRule:
     rule: Rule
     predicate: Predicate | None  # None: every event of its sources matches
-    captures: bool = False  # the predicate adds fields to the event it is given
+    captured: frozenset[str] = frozenset()  # fields the predicate adds to the event it is given
+
+    @property
+    def captures(self) -> bool:
+        return bool(self.captured)
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class RuleSet:
     detectors: tuple[Detector, ...]
     files: tuple[str, ...]
     digest: str
+    warnings: tuple[RuleProblem, ...] = ()  # lint: legal, but probably not what was meant
 
 
 def rule_files(path: str | FsPath) -> list[FsPath]:
@@ -270,30 +276,47 @@ def parse_rule_texts(texts: Sequence[tuple[str, str]], digest: str) -> RuleSet:
         files.append(f)
     lists = checker.check(files)
     compiled: list[CompiledRule] = []
+    linted: list[LintRule] = []
     for f in files:
+
+        def report(path: Path, message: str, at_key: bool, f: _File = f) -> None:
+            checker.report(f, path, message, at_key)
+
         for i, raw in _entries(f.data, "rules"):
             match = raw.get("match")
-            predicate, captures = None, False
+            block = Match(None, frozenset(), frozenset())
             if match is not None:
-
-                def report(path: Path, message: str, at_key: bool, f: _File = f) -> None:
-                    checker.report(f, path, message, at_key)
-
-                path: Path = ("rules", i, "match")
-                predicate, captures = compile_match(match, path, lists, report)
+                block = compile_match(match, ("rules", i, "match"), lists, report)
             if f.model is not None and i < len(f.model.rules):
-                compiled.append(CompiledRule(f.model.rules[i], predicate, captures))
+                rule = CompiledRule(f.model.rules[i], block.predicate, block.captured)
+                compiled.append(rule)
+                linted.append(LintRule(rule.rule, raw, ("rules", i), block, _warner(checker, f)))
     if checker.problems:
         raise RuleError(checker.problems)
     models = [f.model for f in files if f.model is not None]
+    sources = tuple(s for m in models for s in m.sources)
+    raw_sources = [
+        (src, _warner(checker, f), ("sources", i))
+        for f in files
+        for i, src in _entries(f.data, "sources")
+    ]
     return RuleSet(
-        sources=tuple(s for m in models for s in m.sources),
+        sources=sources,
         lists=lists,
         rules=tuple(compiled),
         detectors=tuple(d for m in models for d in m.detectors),
         files=tuple(name for name, _ in texts),
         digest=digest,
+        warnings=tuple(sorted(lint(sources, raw_sources, linted))),
     )
+
+
+def _warner(checker: _Checker, f: _File) -> Warn:
+    def warn(path: Path, message: str, at_key: bool = False) -> RuleProblem:
+        line, col = f.positions.at(path, at_key)
+        return RuleProblem(f.name, line, col, _item_name(f.data, path), f"warning: {message}")
+
+    return warn
 
 
 def load_rules(path: str | FsPath) -> RuleSet:

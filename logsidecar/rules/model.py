@@ -6,13 +6,24 @@ knows the position of every key and so can point at the offending one.
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from logsidecar.rules.durations import Duration
+from logsidecar.rules.timestamps import format_problem
 
 Scalar = str | int | float | bool
+DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 class Frozen(BaseModel):
@@ -26,8 +37,16 @@ class Multiline(Frozen):
 
 
 class Timestamp(Frozen):
-    field: str
-    format: str = "rfc3339"  # rfc3339 | unix | unix_ms | a strptime format
+    field: str = Field(min_length=1)
+    format: str = "rfc3339"  # rfc3339 | unix | unix_ms | unix_us | unix_ns | a strptime format
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        problem = format_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class Source(Frozen):
@@ -50,6 +69,7 @@ class Source(Frozen):
 
 
 MetricKind = Literal["counter", "gauge", "histogram"]
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
 class Metric(Frozen):
@@ -59,6 +79,7 @@ class Metric(Frozen):
     help: str = ""
     labels: list[str] | dict[str, str] = Field(default_factory=list)
     value: str | None = None
+    scale: float | None = None  # multiplies `value` (e.g. 0.001: milliseconds to seconds)
     action: Literal["set", "inc", "dec"] | None = None
     buckets: list[float] | None = None
     max_series: int = Field(default=10_000, ge=1)
@@ -74,13 +95,50 @@ class Metric(Frozen):
             raise ValueError("a histogram needs `value`: the numeric field to observe")
         if self.kind == "gauge" and self.action in ("set", None) and self.value is None:
             raise ValueError("a gauge with action `set` needs `value`")
-        if self.kind != "gauge" and self.action is not None:
-            raise ValueError("`action` is only for gauges")
-        if self.kind != "histogram" and self.buckets is not None:
-            raise ValueError("`buckets` is only for histograms")
-        if self.buckets is not None and list(self.buckets) != sorted(set(self.buckets)):
-            raise ValueError("`buckets` must be strictly increasing")
         return self
+
+    @field_validator("action")
+    @classmethod
+    def _action_for_gauges(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("gauge") is None:
+            raise ValueError("`action` is only for gauges")
+        return value
+
+    @field_validator("scale")
+    @classmethod
+    def _scale_needs_value(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is not None and info.data.get("value") is None:
+            raise ValueError("`scale` multiplies `value`: set `value` too")
+        return value
+
+    @field_validator("buckets")
+    @classmethod
+    def _histogram_buckets(
+        cls, value: list[float] | None, info: ValidationInfo
+    ) -> list[float] | None:
+        if value is None:
+            return value
+        if info.data.get("histogram") is None:
+            raise ValueError("`buckets` is only for histograms")
+        if not value:
+            raise ValueError("`buckets` needs at least one bound")
+        if not all(math.isfinite(b) for b in value):
+            raise ValueError("bucket bounds must be finite (+Inf is always added)")
+        if list(value) != sorted(set(value)):
+            raise ValueError("`buckets` must be strictly increasing")
+        return value
+
+    @field_validator("exemplar")
+    @classmethod
+    def _exemplar_label(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("gauge") is not None:
+            raise ValueError("`exemplar` is only for counters and histograms")
+        if value is not None and not _LABEL_NAME.match(value):
+            raise ValueError(
+                f"`exemplar` names a field that becomes the exemplar's label: {value!r} "
+                "is not a valid label name"
+            )
+        return value
 
     @property
     def kind(self) -> MetricKind:
@@ -93,6 +151,11 @@ class Metric(Frozen):
     @property
     def name(self) -> str:
         return self.counter or self.gauge or self.histogram or ""
+
+    @property
+    def bucket_bounds(self) -> tuple[float, ...]:
+        """A histogram's bucket upper bounds (without +Inf)."""
+        return tuple(float(b) for b in self.buckets) if self.buckets else DEFAULT_BUCKETS
 
     @property
     def label_map(self) -> dict[str, str]:

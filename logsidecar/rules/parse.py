@@ -11,26 +11,28 @@ from collections.abc import Callable
 from typing import Any
 
 from logsidecar.rules.model import Source
-from logsidecar.rules.regex import compile_pattern
+from logsidecar.rules.regex import Regex, compile_pattern
 
 Event = dict[str, Any]
 Parser = Callable[[str], Event | None]
 
-_LOGFMT = re.compile(r'([^\s="]+)(?:=("(?:[^"\\]|\\.)*"|[^\s"]*))?')
+# key, then optionally =value. A quoted value runs to its closing quote, or to the end of the line
+# when there is none; the alternatives never overlap, so a line is read in one pass, whatever it
+# holds (an unclosed quote costs one scan, never one per later `"`).
+_LOGFMT = re.compile(r'([^\s="]+)(=(?:"((?:[^"\\]|\\.)*\\?)"?|([^\s"]*)))?')
 
 
 def _raw(line: str) -> Event:
     return {"line": line}
 
 
-def _regex(pattern: re.Pattern[str]) -> Parser:
-    search = pattern.search
+def _regex(pattern: Regex) -> Parser:
+    fields = pattern.fields
 
     def parse(line: str) -> Event | None:
-        found = search(line)
-        if found is None:
+        event = fields(line)
+        if event is None:
             return None
-        event: Event = {k: v for k, v in found.groupdict().items() if v is not None}
         event["line"] = line
         return event
 
@@ -62,24 +64,25 @@ def _json(line: str) -> Event | None:
     return event
 
 
-def _unquote(text: str) -> str:
-    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
-        body = text[1:-1]
-        if "\\" in body:
-            try:
-                decoded = json.loads(text)
-            except ValueError:
-                return body
-            return decoded if isinstance(decoded, str) else body
+def _unescape(body: str) -> str:
+    if "\\" not in body:
         return body
-    return text
+    try:
+        decoded = json.loads(f'"{body}"')
+    except ValueError:
+        return body
+    return decoded if isinstance(decoded, str) else body
 
 
 def _logfmt(line: str) -> Event | None:
     event: Event = {}
-    for found in _LOGFMT.finditer(line):
-        key, value = found.group(1), found.group(2)
-        event[key] = _unquote(value) if value is not None else "true"
+    for key, value, quoted, bare in _LOGFMT.findall(line):
+        if not value:
+            event[key] = "true"  # a bare key is a flag
+        elif value[1:2] == '"':
+            event[key] = _unescape(quoted)
+        else:
+            event[key] = bare
     if not event:
         return None
     event["line"] = line

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 from pathlib import Path
 
 from tests.helpers import LocalSidecar, sample_value
@@ -78,3 +79,43 @@ def test_a_corrupt_state_file_is_moved_aside_and_the_run_goes_on(tmp_path: Path)
         sidecar.wait_for("app_lines_total", 3)
     assert '"event": "state_unusable"' in sidecar.output()
     assert 1 == len(list(state.glob("logsidecar-state.json.unusable-*")))
+
+
+MULTILINE_RULES = """\
+version: 1
+sources:
+  - name: app
+    paths: [{glob}]
+    multiline: {{start: '^\\d{{4}}-', timeout: 1h}}
+rules:
+  - name: events
+    metrics:
+      - counter: app_events_total
+  - name: whole_two
+    match: {{line: {{contains: "2026-01-01 two", regex: "rest of two"}}}}
+    metrics:
+      - counter: app_whole_two_total
+"""
+
+
+def test_a_multiline_event_half_read_at_a_crash_is_completed_after_restart(
+    tmp_path: Path,
+) -> None:
+    rules, log = setup(tmp_path)
+    rules.write_text(MULTILINE_RULES.format(glob=json.dumps(str(log.parent / "*.log"))))
+    state = str(tmp_path / "state")
+    log.write_text("2026-01-01 one\n  more of one\n2026-01-01 two\n  half of two\n")
+    with LocalSidecar(rules, tmp_path, state_dir=state) as first:
+        first.wait_ready()
+        first.wait_for("app_events_total", 1)  # `two` is still pending: no next start line
+        first.wait_for("logsidecar_lines_total", 4, source="app")
+        time.sleep(0.5)  # let a commit with the pending event happen
+        first.stop(signal.SIGKILL)
+    with open(log, "a") as f:
+        f.write("  rest of two\n2026-01-01 three\n")
+    with LocalSidecar(rules, tmp_path, state_dir=state) as second:
+        second.wait_ready()
+        second.wait_for("app_events_total", 2)
+        text = second.scrape()
+        assert 6.0 == sample_value(text, "logsidecar_lines_total", source="app")
+        assert 1.0 == sample_value(text, "app_whole_two_total")  # its two halves joined

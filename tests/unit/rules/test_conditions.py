@@ -13,7 +13,7 @@ def matches(block: dict[str, Any], event: dict[str, Any]) -> bool:
     def report(path: Path, message: str, at_key: bool) -> None:
         problems.append(message)
 
-    predicate, _ = compile_match(block, ("match",), LISTS, report)
+    predicate = compile_match(block, ("match",), LISTS, report).predicate
     assert [] == problems
     assert predicate is not None
     return predicate(event)

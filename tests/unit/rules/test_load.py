@@ -56,10 +56,22 @@ def test_bad_regex_points_at_the_value(tmp_path: Path) -> None:
     assert found[0].startswith("rules.yaml:7:27: rule 'errors': invalid regex '(unclosed'")
 
 
-def test_catastrophic_regex_is_refused(tmp_path: Path) -> None:
-    found = problems(tmp_path, GOOD.replace("regex: 'ERROR'", "regex: '(a+)+$'"))
-    assert 1 == len(found)
-    assert "rules.yaml:7:27: rule 'errors': regex '(a+)+$' refused: nested" in found[0]
+def test_a_regex_re2_cannot_run_is_refused(tmp_path: Path) -> None:
+    found = problems(tmp_path, GOOD.replace("regex: 'ERROR'", r"regex: '(a)\1'"))
+    assert [
+        r"rules.yaml:7:27: rule 'errors': regex '(a)\1' refused: a backreference is not "
+        "supported (every pattern must also run on the linear-time engine, RE2)"
+    ] == found
+
+
+def test_a_catastrophic_regex_loads_and_runs_on_the_linear_engine(tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").write_text(GOOD.replace("regex: 'ERROR'", "regex: '(a+)+$'"))
+    ruleset = load_rules(tmp_path / "rules.yaml")
+    assert [
+        "rules.yaml:7:27: rule 'errors': warning: regex '(a+)+$' can backtrack exponentially: "
+        "every line runs on the slower linear-time engine (rewrite the ambiguous repeat to keep "
+        "it fast)"
+    ] == [str(w).removeprefix(str(tmp_path) + "/") for w in ruleset.warnings]
 
 
 def test_unknown_source_points_at_the_reference(tmp_path: Path) -> None:
@@ -148,3 +160,28 @@ def test_the_rules_in_the_shipped_configmap_load() -> None:
     texts = [(name, text) for name, text in doc["data"].items() if name.endswith(".yaml")]
     ruleset = parse_rule_texts(texts, "digest")
     assert ["app_error_lines", "app_log_lines"] == [r.rule.name for r in ruleset.rules]
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "rules").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_rule_file_is_lint_clean(path: Path) -> None:
+    from logsidecar.cli import main
+
+    assert () == load_rules(path).warnings
+    assert 0 == main(["check", "--lint-fatal", str(path)])
+
+
+def test_the_rule_library_covers_the_promised_formats() -> None:
+    names = {p.stem for p in (REPO / "rules").glob("*.yaml")}
+    assert {
+        "nginx", "apache", "json-app", "logfmt", "python-traceback", "java-stacktrace",
+        "go-panic", "postgresql", "demo",
+    } <= names  # fmt: skip
+    golden = REPO / "tests" / "golden"
+    for name in names:  # each has a golden case running the very same file
+        assert (golden / name / "rules.yaml").resolve() == (REPO / "rules" / f"{name}.yaml")
+
+
+def test_the_whole_library_loads_as_one_configmap_directory() -> None:
+    ruleset = load_rules(REPO / "rules")  # names are unique across the files
+    assert 11 == len(ruleset.sources)
+    assert () == ruleset.warnings

@@ -24,7 +24,7 @@ from logsidecar.rules.model import Metric, Source
 from logsidecar.rules.multiline import Joiner
 from logsidecar.rules.observations import Exemplar, Observations, bump
 from logsidecar.rules.parse import Event, Parser, make_parser
-from logsidecar.rules.regex import compile_pattern
+from logsidecar.rules.regex import Regex, compile_pattern
 from logsidecar.rules.timestamps import TimeParser, make_time_parser
 
 EXEMPLAR_MAX_CHARS = 128  # OpenMetrics: label names and values of an exemplar, together
@@ -93,6 +93,35 @@ class _MetricPlan:
         if self.expires:
             obs.seen[key] = seen
 
+    @property
+    def weightable(self) -> bool:
+        """Whether n identical events can be observed at once (no per-event value or exemplar)."""
+        if self.value is not None or self.exemplar is not None:
+            return False
+        return self.kind == "counter" or (self.kind == "gauge" and self.action != "set")
+
+    def observe_many(self, obs: Observations, event: Event, n: int, seen: float) -> None:
+        """Observe `n` events with the same fields (only when `weightable`)."""
+        key = (self.name, tuple([_text(event.get(f)) for f in self.fields]))
+        if self.kind == "counter":
+            entry = obs.counters.get(key)
+            if entry is None:
+                obs.counters[key] = [float(n), float(n)]
+            else:
+                entry[0] += n
+                entry[1] += n
+        else:  # a gauge moved by inc/dec
+            delta = float(n) if self.action == "inc" else -float(n)
+            obs.gauge_ops.append((key, False, delta))
+            entry = obs.gauges.get(key)
+            if entry is None:
+                obs.gauges[key] = [0.0, delta, float(n)]
+            else:
+                entry[1] += delta
+                entry[2] += n
+        if self.expires:
+            obs.seen[key] = seen
+
     def _gauge(self, obs: Observations, key: tuple[str, tuple[str, ...]], amount: float) -> None:
         entry = obs.gauges.get(key)
         obs.gauge_ops.append(
@@ -143,6 +172,46 @@ class _SourcePlan:
     joiner: Joiner | None
     time_field: str | None
     time_parser: TimeParser | None
+    grouped: tuple[Regex, tuple[str, ...]] | None = None  # see _grouping
+
+
+def _fields_read(block: object) -> set[str]:
+    """The fields a `match` block looks at."""
+    fields: set[str] = set()
+    if isinstance(block, Mapping):
+        for key, spec in block.items():
+            if key == "any" and isinstance(spec, list):
+                for item in spec:
+                    fields |= _fields_read(item)
+            elif key == "not":
+                fields |= _fields_read(spec)
+            else:
+                fields.add(str(key))
+    return fields
+
+
+def _grouping(
+    source: Source, rules: tuple[_RulePlan, ...], raw: dict[str, Any]
+) -> tuple[Regex, tuple[str, ...]] | None:
+    """For a regex source whose rules look only at the pattern's named groups and count (or move
+    gauges) by them, events with equal groups are alike: the batch is reduced to a count per
+    distinct combination in C, and the rules run once per combination instead of once per line.
+    None when a rule needs each event itself (`line`, captures, values, exemplars, timestamps).
+    """
+    if source.format != "regex" or source.timestamp is not None or not source.pattern:
+        return None
+    regex = compile_pattern(source.pattern)
+    groups = set(regex.groupindex)
+    needed: set[str] = set()
+    for rule in rules:
+        if rule.captures or not all(m.weightable for m in rule.metrics):
+            return None
+        needed |= _fields_read(raw.get(rule.name))
+        for metric in rule.metrics:
+            needed |= set(metric.fields)
+    if not needed <= groups:
+        return None  # `line`, or fields the pattern does not have
+    return regex, tuple(sorted(needed))
 
 
 def _joiner(source: Source) -> Joiner | None:
@@ -155,12 +224,16 @@ def _joiner(source: Source) -> Joiner | None:
 class Engine:
     """Compiled evaluation plan for one RuleSet, plus the multiline events it holds."""
 
-    def __init__(self, ruleset: RuleSet, idle_by_event_time: bool = False) -> None:
+    def __init__(
+        self, ruleset: RuleSet, idle_by_event_time: bool = False, grouping: bool = True
+    ) -> None:
         """`idle_by_event_time`: a series' last update (for `expire_after`) is the event's time
         rather than its arrival (`now`): for replays of old logs. A running sidecar keeps arrival
-        time, so that old lines read at start do not expire as soon as they are counted."""
+        time, so that old lines read at start do not expire as soon as they are counted.
+        `grouping=False` evaluates every event on its own (tests compare the two ways)."""
         self.ruleset = ruleset
         self._by_event_time = idle_by_event_time
+        matches = {cr.rule.name: cr.rule.match for cr in ruleset.rules}
         plans: dict[str, _SourcePlan] = {}
         for source in ruleset.sources:
             rules = tuple(
@@ -181,6 +254,7 @@ class Engine:
                 _joiner(source),
                 stamp.field if stamp else None,
                 make_time_parser(stamp.format) if stamp else None,
+                _grouping(source, rules, matches) if grouping else None,
             )
         self._plans = plans
 
@@ -237,6 +311,9 @@ class Engine:
     def _evaluate(
         self, plan: _SourcePlan, events: list[str], now: float, obs: Observations
     ) -> None:
+        if plan.grouped is not None:
+            self._evaluate_grouped(plan, plan.grouped, events, now, obs)
+            return
         name = plan.source.name
         parse = plan.parser
         rules = plan.rules
@@ -277,3 +354,28 @@ class Engine:
         for rule_name, n in matches.items():
             bump(obs.rule_matches, rule_name, n)
         obs.latest = latest
+
+    @staticmethod
+    def _evaluate_grouped(
+        plan: _SourcePlan,
+        grouped: tuple[Regex, tuple[str, ...]],
+        events: list[str],
+        now: float,
+        obs: Observations,
+    ) -> None:
+        regex, names = grouped
+        counts, misses = regex.group_counts(events, names)
+        matches = dict.fromkeys((r.name for r in plan.rules), 0)
+        for key, n in counts.items():
+            event: Event = {k: v for k, v in zip(names, key, strict=True) if v is not None}
+            for rule in plan.rules:
+                if rule.predicate is not None and not rule.predicate(event):
+                    continue
+                matches[rule.name] += n
+                for metric in rule.metrics:
+                    metric.observe_many(obs, event, n, now)
+        name = plan.source.name
+        bump(obs.events, name, len(events))
+        bump(obs.parse_errors, name, misses)
+        for rule_name, n in matches.items():
+            bump(obs.rule_matches, rule_name, n)

@@ -26,6 +26,8 @@ import re._constants as sre  # type: ignore[import-not-found]
 import re._parser as sre_parse  # type: ignore[import-not-found]
 import unicodedata
 import warnings
+from collections import Counter
+from operator import methodcaller
 from typing import Any
 
 import re2
@@ -104,6 +106,34 @@ class Regex:
             for k, v in found.groupdict().items()
             if v is not None
         }
+
+    def group_counts(
+        self, texts: list[str], names: tuple[str, ...]
+    ) -> tuple[Counter[tuple[str | None, ...]], int]:
+        """How many texts match with each combination of the named groups' values, and how many
+        do not match at all. The per-text work stays in C for texts `re` may see."""
+        limit = self.limit
+        if not texts or max(map(len, texts)) <= limit:
+            short, long = texts, []
+        else:
+            short = [t for t in texts if len(t) <= limit]
+            long = [t for t in texts if len(t) > limit]
+        found = list(filter(None, map(self._fast, short)))
+        misses = len(short) - len(found)
+        counts: Counter[tuple[str | None, ...]]
+        if not names:
+            counts = Counter({(): len(found)}) if found else Counter()
+        elif len(names) == 1:
+            counts = Counter(zip(map(methodcaller("group", names[0]), found), strict=True))
+        else:
+            counts = Counter(map(methodcaller("group", *names), found))
+        for text in long:
+            fields = self.slow_fields(text)
+            if fields is None:
+                misses += 1
+            else:
+                counts[tuple(fields.get(name) for name in names)] += 1
+        return counts, misses
 
     def fast_fields(self, text: str) -> dict[str, str] | None:
         """`fields` on `re`, whatever the length (for tests comparing the engines)."""

@@ -30,25 +30,15 @@ def head_digest(head: bytes) -> str:
 
 
 class Change(enum.Enum):
-    IDLE = "idle"  # nothing new
-    GROWN = "grown"  # more bytes past our offset
-    TRUNCATED = "truncated"  # same file, now shorter than what we read, or its head changed
+    IDLE = "idle"  # still the file at its path: nothing to do
     ROTATED = "rotated"  # the path now names another file; ours was renamed away
     DELETED = "deleted"  # the path names nothing now
 
 
-def classify(
-    ours: FileId, offset: int, open_size: int, head_intact: bool, at_path: os.stat_result | None
-) -> Change:
-    """What happened, decided at EOF from values only.
-
-    `open_size` is the size of the file we hold open (fstat), `head_intact` whether its first
-    bytes are still the ones we read, `at_path` a stat of its path now (None: no such path).
-    """
-    if open_size < offset or not head_intact:
-        return Change.TRUNCATED
-    if open_size > offset:
-        return Change.GROWN
+def classify(ours: FileId, at_path: os.stat_result | None) -> Change:
+    """What became of our file, decided at EOF from values only (`at_path`: a stat of its path
+    now, None when the path names nothing). Truncation is decided before reading, by size and
+    head (see FileStream.head_intact); this decides only where the file is."""
     if at_path is None:
         return Change.DELETED
     if FileId.of(at_path) != ours:

@@ -9,7 +9,7 @@ from typing import Any
 
 from logsidecar.logline import LineBatch
 from logsidecar.tail.framing import Framer
-from logsidecar.tail.identity import HEAD_BYTES, Change, FileId, classify, head_digest
+from logsidecar.tail.identity import HEAD_BYTES, FileId, head_digest
 
 
 def stat_path(path: str) -> os.stat_result | None:
@@ -80,6 +80,7 @@ class FileStream:
         self.draining = False
         self.last_data = 0.0  # monotonic time of the last bytes read
         self.head = b""
+        self._mtime_ns = 0
         self._refresh_head()
 
     @classmethod
@@ -157,6 +158,19 @@ class FileStream:
         except OSError:
             return self.offset
 
+    def changed(self) -> tuple[int, bool]:
+        """The file's size, and whether it was written since we last looked (by its mtime):
+        a file rewritten to exactly the size we had read is caught by the latter."""
+        if self._fd is None or self._gz is not None:
+            return self.offset, False
+        try:
+            st = os.fstat(self._fd)
+        except OSError:
+            return self.offset, False
+        written = st.st_mtime_ns != self._mtime_ns
+        self._mtime_ns = st.st_mtime_ns
+        return st.st_size, written
+
     def read(self, budget: int, block: int) -> LineBatch | None:
         """Read up to `budget` bytes in blocks of `block`; None when nothing was read."""
         if self._fd is None:
@@ -186,15 +200,6 @@ class FileStream:
         if not framed.lines:
             return None
         return LineBatch(self.source, self.path, framed.lines, 0, framed.truncated)
-
-    def check(self) -> Change:
-        """Classify, at EOF, what happened to the file."""
-        if self._fd is None:
-            return Change.DELETED
-        if self._gz is not None:
-            return Change.DELETED if stat_path(self.path) is None else Change.IDLE
-        intact = self.head_intact()
-        return classify(self.fid, self.offset, self.size(), intact, stat_path(self.path))
 
     def rewind(self, framer: Framer) -> None:
         """After a truncation: read the file again from its start, with a fresh framer."""

@@ -28,7 +28,7 @@ from logsidecar.clock import Clock
 from logsidecar.logline import LineBatch
 from logsidecar.tail.discovery import excluded, expand, watch_root
 from logsidecar.tail.framing import Framer
-from logsidecar.tail.identity import Change, FileId, head_digest
+from logsidecar.tail.identity import Change, FileId, classify, head_digest
 from logsidecar.tail.siblings import find_copy, find_renamed
 from logsidecar.tail.stream import FileStream, Position, read_head, stat_path
 
@@ -110,6 +110,10 @@ class Tailer:
             if spec is None or (pos.source, pos.fid) in self.streams:
                 continue
             self._fresh.discard(pos.source)
+            if pos.head_len == 0:
+                # An empty file has no head to know it by: any file could be it. Its new lines,
+                # if any, are read from 0 when the globs find the file.
+                continue
             path = self._locate(pos)
             if path is None:
                 copy = self._copy_of(pos)
@@ -218,9 +222,13 @@ class Tailer:
         if live:
             self._paths[(stream.source, path)] = stream
 
-    def poll(self) -> tuple[list[LineBatch], bool]:
-        """Read what is new. Returns the batches and whether a budget ran out (more to read)."""
-        self.discover()
+    def poll(self, rescan: bool = True) -> tuple[list[LineBatch], bool]:
+        """Read what is new. Returns the batches and whether there is more to do at once.
+
+        `rescan=False` skips re-evaluating the globs (the loop rescans when a watch event woke
+        it, after a poll that said there is more, and on a slow timer)."""
+        if rescan:
+            self.discover()
         batches: list[LineBatch] = []
         more = False
         now = self.clock.monotonic()
@@ -233,26 +241,24 @@ class Tailer:
             if read >= self.options.poll_budget_bytes:
                 more = True
                 break
-            if not stream.draining and stream.size() >= stream.offset and not stream.head_intact():
-                self._truncated(stream, batches)  # replaced under us before we reached EOF
-                more = True
-            n = self._read(stream, batches, now)
-            read += n
-            if n >= self.options.budget_bytes:
-                more = True
-                continue
+            size, written = stream.changed()  # idle, a stream costs this fstat and one stat
+            if stream.draining or written or size != stream.offset:
+                if not stream.draining and (size < stream.offset or not stream.head_intact()):
+                    self._truncated(stream, batches)  # truncated, or replaced (copytruncate)
+                    more = True
+                    continue
+                n = self._read(stream, batches, now)
+                read += n
+                if n >= self.options.budget_bytes:
+                    more = True
+                    continue
             if stream.draining:
                 if now - stream.last_data >= self.options.rotate_wait:
                     self._flush(stream, batches)
                     self._close(stream)
                 continue
-            change = stream.check()
-            if change is Change.GROWN:
-                more = True
-            elif change is Change.TRUNCATED:
-                self._truncated(stream, batches)
-                more = True
-            elif change in (Change.ROTATED, Change.DELETED):
+            change = classify(stream.fid, stat_path(stream.path))
+            if change in (Change.ROTATED, Change.DELETED):
                 self._moved(stream)
                 more = True
             elif stream.framer.pending and now - stream.last_data >= self.options.partial_timeout:

@@ -1,7 +1,9 @@
-"""inotify hints through watchdog. Events only wake the tailer; a stat is always the truth.
+"""inotify hints through watchdog. Events only wake a loop; a stat is always the truth.
 
-Only directory-level events are asked for (create, move, delete): a busy file's writes would
-otherwise cost an event each. Growth is found by the tailer's own reads and its slow poll.
+Log directories are watched for directory-level events only (create, move, delete): a busy
+file's writes would otherwise cost an event each; growth is found by the tailer's own reads and
+its slow poll. The rules directory is also watched for edits in place (modify, close after
+write). Opens and reads are never asked for: the loop's own reads would wake it again, forever.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
     DirMovedEvent,
+    FileClosedEvent,
     FileCreatedEvent,
     FileDeletedEvent,
+    FileModifiedEvent,
     FileMovedEvent,
     FileSystemEvent,
     FileSystemEventHandler,
@@ -21,14 +25,16 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import ObservedWatch
 
-_EVENTS = [
+LOG_EVENTS = (
     FileCreatedEvent,
     FileMovedEvent,
     FileDeletedEvent,
     DirCreatedEvent,
     DirMovedEvent,
     DirDeletedEvent,
-]
+)
+CONFIG_EVENTS = (*LOG_EVENTS, FileModifiedEvent, FileClosedEvent)
+WAKE_SECONDS = 30.0
 
 
 class _Handler(FileSystemEventHandler):
@@ -42,13 +48,17 @@ class _Handler(FileSystemEventHandler):
 class DirectoryWatch:
     """Keeps a watchdog observer watching exactly the given directories."""
 
-    def __init__(self, on_change: Callable[[], None], events: bool = True) -> None:
+    def __init__(
+        self, on_change: Callable[[], None], events: tuple[type[FileSystemEvent], ...]
+    ) -> None:
         self._handler = _Handler(on_change)
-        self._observer = Observer()
+        # The observer's threads wake every `timeout` seconds even with nothing to report:
+        # a long one keeps an idle sidecar idle. stop() still ends them at once.
+        self._observer = Observer(timeout=WAKE_SECONDS)
         self._observer.daemon = True
         self._watches: dict[tuple[str, bool], ObservedWatch] = {}
         self._started = False
-        self._events = _EVENTS if events else None
+        self._events = list(events)
 
     def update(self, roots: Iterable[tuple[str, bool]]) -> None:
         wanted = set(roots)

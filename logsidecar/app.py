@@ -40,9 +40,12 @@ from logsidecar.server import Endpoints, HttpServer
 from logsidecar.tail.discovery import watch_root
 from logsidecar.tail.stream import Position
 from logsidecar.tail.tailer import Tailer, TailOptions, WatchSpec
-from logsidecar.tail.watch import DirectoryWatch
+from logsidecar.tail.watch import CONFIG_EVENTS, LOG_EVENTS, DirectoryWatch
 
 log = structlog.get_logger("logsidecar")
+# Globs are re-evaluated when a watch event wakes the loop and at least this often: the
+# safety net for volumes where inotify says nothing.
+RESCAN_SECONDS = 10.0
 
 
 class Settings(BaseSettings):
@@ -57,7 +60,7 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
     max_line_bytes: int = Field(default=65536, ge=256)
-    poll_interval: Duration = 1.0
+    poll_interval: Duration = 2.0
     commit_interval: Duration = 1.0
     rules_check_interval: Duration = 10.0
     rotate_wait: Duration = 5.0
@@ -119,8 +122,8 @@ class App:
             self.registry,
             Endpoints(self.healthy, self.ready, self.request_reload, self.status),
         )
-        self.file_watch = DirectoryWatch(self.waker.wake)
-        self.rules_watch = DirectoryWatch(self._rules_changed, events=False)
+        self.file_watch = DirectoryWatch(self.waker.wake, LOG_EVENTS)
+        self.rules_watch = DirectoryWatch(self._rules_changed, CONFIG_EVENTS)
 
     def _load_state(self) -> list[Position]:
         """Metric state and file positions from the last commit, if there is one."""
@@ -252,12 +255,15 @@ class App:
         )
         self.file_watch.update(self.tailer.watch_roots())
         self._watch_rules()
-        last_commit = last_rules_check = self.clock.monotonic()
-        dirty = True
+        last_commit = last_rules_check = last_rescan = self.clock.monotonic()
+        rescan_every = max(self.settings.poll_interval, RESCAN_SECONDS)
+        dirty = rescan = True
         try:
             while not self._stop.is_set():
                 self.heartbeat = self.clock.monotonic()
-                batches, more = self.tailer.poll()
+                if rescan:
+                    last_rescan = self.clock.monotonic()
+                batches, more = self.tailer.poll(rescan)
                 if batches:
                     self._process(batches)
                     dirty = True
@@ -289,6 +295,11 @@ class App:
                         )
                     if self.waker.wait(wait):
                         self.file_watch.update(self.tailer.watch_roots())
+                        rescan = True
+                    else:
+                        rescan = self.clock.monotonic() - last_rescan >= rescan_every
+                else:
+                    rescan = True
         finally:
             self.shutdown()
         return 0

@@ -18,7 +18,7 @@ _RUN_FLAGS = (
     ("--log-level", "debug | info | warning | error (LOGSIDECAR_LOG_LEVEL)"),
     ("--log-format", "json | console (LOGSIDECAR_LOG_FORMAT)"),
     ("--max-line-bytes", "longer lines are cut and counted (LOGSIDECAR_MAX_LINE_BYTES)"),
-    ("--poll-interval", "safety stat poll, e.g. 1s (LOGSIDECAR_POLL_INTERVAL)"),
+    ("--poll-interval", "check quiet files this often, e.g. 2s (LOGSIDECAR_POLL_INTERVAL)"),
     (
         "--commit-interval",
         "how often state is committed and published (LOGSIDECAR_COMMIT_INTERVAL)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import socket
@@ -13,6 +14,8 @@ from typing import Any
 
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import CollectorRegistry
+
+IDLE_WAKE_SECONDS = 30.0  # the accept loop's select timeout: an idle sidecar stays idle
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,9 @@ class HttpServer:
         server_class = _Server6 if ":" in address else _Server
         self._server = server_class((address, port), registry, endpoints)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="http", kwargs={"poll_interval": 1.0}
+            target=self._server.serve_forever,
+            name="http",
+            kwargs={"poll_interval": IDLE_WAKE_SECONDS},
         )
         self._thread.daemon = True
 
@@ -130,7 +135,18 @@ class HttpServer:
     def start(self) -> None:
         self._thread.start()
 
+    def _poke(self) -> None:
+        """Wake the accept loop with a connection, so it notices the shutdown at once."""
+        host, port = self._server.server_address[:2]
+        host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(str(host), str(host))
+        with contextlib.suppress(OSError):
+            socket.create_connection((host, int(port)), timeout=1).close()
+
     def stop(self) -> None:
-        self._server.shutdown()
+        stopper = threading.Thread(target=self._server.shutdown, daemon=True)
+        stopper.start()
+        while stopper.is_alive():
+            self._poke()
+            stopper.join(timeout=0.05)
         self._server.server_close()
         self._thread.join(timeout=5)

@@ -193,44 +193,44 @@ class App:
         self.waker.wake()
 
     def _live_metrics(self) -> Iterator[Metric]:
-        ok = GaugeMetricFamily(
+        """Metrics about the process itself, read at scrape time (not part of the checkpoint)."""
+        yield GaugeMetricFamily(
             "logsidecar_config_last_reload_successful",
             "Whether the last rules (re)load succeeded.",
+            value=1.0 if self.last_reload_ok else 0.0,
         )
-        ok.add_metric([], 1.0 if self.last_reload_ok else 0.0)
-        yield ok
-        ts = GaugeMetricFamily(
+        yield GaugeMetricFamily(
             "logsidecar_config_last_reload_success_timestamp_seconds",
             "When the rules were last loaded successfully.",
+            value=self.last_reload_success,
         )
-        ts.add_metric([], self.last_reload_success)
-        yield ts
-        reloads = CounterMetricFamily(
-            "logsidecar_config_reloads_total", "Rule reloads attempted after start."
+        yield CounterMetricFamily(
+            "logsidecar_config_reloads_total",
+            "Rule reloads attempted after start.",
+            value=self.reloads,
         )
-        reloads.add_metric([], float(self.reloads))
-        yield reloads
-        failures = CounterMetricFamily(
-            "logsidecar_config_reload_failures_total", "Rule reloads that failed."
+        yield CounterMetricFamily(
+            "logsidecar_config_reload_failures_total",
+            "Rule reloads that failed.",
+            value=self.reload_failures,
         )
-        failures.add_metric([], float(self.reload_failures))
-        yield failures
-        if self.checkpoint is not None:
-            ok_ts = GaugeMetricFamily(
-                "logsidecar_checkpoint_last_success_timestamp_seconds",
-                "When state (offsets with the metrics they produced) was last committed.",
-            )
-            ok_ts.add_metric([], self.checkpoint_success)
-            yield ok_ts
-            failed = CounterMetricFamily(
-                "logsidecar_checkpoint_failures_total",
-                "Commits that could not be written (metrics are not published until one is).",
-            )
-            failed.add_metric([], float(self.checkpoint_failures))
-            yield failed
-            size = GaugeMetricFamily("logsidecar_checkpoint_bytes", "Size of the last state file.")
-            size.add_metric([], float(self.checkpoint_bytes))
-            yield size
+        if self.checkpoint is None:
+            return
+        yield GaugeMetricFamily(
+            "logsidecar_checkpoint_last_success_timestamp_seconds",
+            "When state (offsets with the metrics they produced) was last committed.",
+            value=self.checkpoint_success,
+        )
+        yield CounterMetricFamily(
+            "logsidecar_checkpoint_failures_total",
+            "Commits that could not be written (metrics are not published until one is).",
+            value=self.checkpoint_failures,
+        )
+        yield GaugeMetricFamily(
+            "logsidecar_checkpoint_bytes",
+            "Size of the last state file.",
+            value=self.checkpoint_bytes,
+        )
 
     # -- the loop ----------------------------------------------------------------------------
     def stop(self) -> None:

@@ -175,38 +175,43 @@ def test_restart_continues_where_it_stood(tmp_path: Path) -> None:
     assert ["partial", "3"] == lines_of(tailer)
 
 
-def test_a_rename_rotation_while_down_is_read_to_its_end(tmp_path: Path) -> None:
-    clock = FakeClock()
-    log = tmp_path / "a.log"
-    log.write_text("1\n")
+def stopped_after_one_line(tmp_path: Path, clock: FakeClock) -> list[Position]:
+    """a.log holds "1", read by a tailer that then stopped: its committed positions."""
+    (tmp_path / "a.log").write_text("1\n")
     tailer = make(tmp_path, clock)
     assert ["1"] == lines_of(tailer)
-    positions = tailer.positions()
+    positions = [Position.from_json(p.to_json()) for p in tailer.positions()]
     tailer.close()
+    return positions
+
+
+def started_from(positions: list[Position], clock: FakeClock, *globs: Path) -> Tailer:
+    spec = WatchSpec("app", tuple(str(g) for g in globs))
+    return Tailer([spec], clock, TailOptions(), restore=positions)
+
+
+def test_a_rename_rotation_while_down_is_read_to_its_end(tmp_path: Path) -> None:
+    clock = FakeClock()
+    positions = stopped_after_one_line(tmp_path, clock)
+    log = tmp_path / "a.log"
     with open(log, "a") as f:
         f.write("2\n")
     os.rename(log, tmp_path / "a.log.1")  # not matched by *.log
     log.write_text("3\n")
-    spec = WatchSpec("app", (str(tmp_path / "*.log"),))
-    tailer = Tailer([spec], clock, TailOptions(), restore=positions)
+    tailer = started_from(positions, clock, tmp_path / "*.log")
     assert ["2", "3"] == sorted(lines_of(tailer))
 
 
 def test_a_copytruncate_while_down_is_recovered_from_the_copy(tmp_path: Path) -> None:
     clock = FakeClock()
+    positions = stopped_after_one_line(tmp_path, clock)
     log = tmp_path / "a.log"
-    log.write_text("1\n")
-    tailer = make(tmp_path, clock)
-    assert ["1"] == lines_of(tailer)
-    positions = tailer.positions()
-    tailer.close()
     with open(log, "a") as f:
         f.write("2\n")
     shutil.copyfile(log, tmp_path / "a.log.1")
     with open(log, "r+") as f:
         f.truncate(0)
-    spec = WatchSpec("app", (str(tmp_path / "*.log"),))
-    tailer = Tailer([spec], clock, TailOptions(), restore=positions)
+    tailer = started_from(positions, clock, tmp_path / "*.log")
     with open(log, "a") as f:
         f.write("3\n")
     assert ["2", "3"] == sorted(lines_of(tailer))
@@ -214,35 +219,25 @@ def test_a_copytruncate_while_down_is_recovered_from_the_copy(tmp_path: Path) ->
 
 def test_a_compressed_rotation_while_down_is_read_from_the_gz(tmp_path: Path) -> None:
     clock = FakeClock()
+    positions = stopped_after_one_line(tmp_path, clock)
     log = tmp_path / "a.log"
-    log.write_text("1\n")
-    tailer = make(tmp_path, clock)
-    assert ["1"] == lines_of(tailer)
-    positions = tailer.positions()
-    tailer.close()
     with open(log, "a") as f:
         f.write("2\n")
     with open(log, "rb") as src, gzip.open(tmp_path / "a.log.1.gz", "wb") as dst:
         dst.write(src.read())
     log.unlink()
     log.write_text("3\n")
-    spec = WatchSpec("app", (str(tmp_path / "*.log"),))
-    tailer = Tailer([spec], clock, TailOptions(), restore=positions)
+    tailer = started_from(positions, clock, tmp_path / "*.log")
     assert ["2", "3"] == sorted(lines_of(tailer))
     assert [] == tailer.stats.lost
 
 
 def test_a_checkpointed_file_that_is_gone_is_reported(tmp_path: Path) -> None:
     clock = FakeClock()
-    log = tmp_path / "a.log"
-    log.write_text("1\n")
-    tailer = make(tmp_path, clock)
-    lines_of(tailer)
-    positions = tailer.positions()
-    tailer.close()
-    log.unlink()
-    tailer = Tailer([WatchSpec("app", (str(log),))], clock, TailOptions(), restore=positions)
-    assert [str(log)] == tailer.take_stats().lost
+    positions = stopped_after_one_line(tmp_path, clock)
+    (tmp_path / "a.log").unlink()
+    tailer = started_from(positions, clock, tmp_path / "a.log")
+    assert [str(tmp_path / "a.log")] == tailer.take_stats().lost
 
 
 def lines_after_quiet(tailer: Tailer, clock: FakeClock) -> list[str]:

@@ -81,6 +81,7 @@ class FileStream:
         self.last_data = 0.0  # monotonic time of the last bytes read
         self.head = b""
         self._mtime_ns = 0
+        self.at_eof = False  # the last read reached the end of the file (not just its budget)
         self._refresh_head()
 
     @classmethod
@@ -186,6 +187,7 @@ class FileStream:
             total += len(data)
             if len(data) < want:
                 break
+        self.at_eof = total < budget
         if not total:
             return None
         self.offset += total

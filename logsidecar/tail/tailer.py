@@ -278,8 +278,10 @@ class Tailer:
         copy = find_copy(stream.path, stream.head, stream.fid, stream.offset)
         if copy is not None:
             self._open_copy(copy, stream.source, stream.offset, stream.framer)
-        else:
-            self._flush(stream, batches)
+        elif stream.at_eof:
+            self._flush(stream, batches)  # the file ended in that unfinished line
+        # else: we had read only part of a line when its file lost it, and no copy holds the
+        # rest; that fragment was never a line, so it is dropped rather than counted
         stream.rewind(self._framer())
 
     def _read(self, stream: FileStream, batches: list[LineBatch], now: float) -> int:

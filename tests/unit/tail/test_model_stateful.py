@@ -463,3 +463,22 @@ def test_an_empty_file_replaced_while_up_is_not_mistaken_for_a_rotated_one() -> 
         ("crash", {"commit_first": True, "stay_down": False}),  # a clean restart
         ("poll_once", {"advance": 0.0, "commit": False}),
     )
+
+
+def test_a_line_read_in_part_whose_copy_rotated_away_is_not_emitted_as_a_fragment() -> None:
+    # A poll stops mid-line (its byte budget ran out); then copytruncate runs more often than
+    # `rotate` keeps copies, so the rest of that line is nowhere. Its first part is not a line.
+    run_steps(
+        ("write_partial", {"length": 0}),
+        ("delete", {"index": 0}),
+        ("write_lines", {"n": 2, "length": 0}),
+        ("write_partial", {"length": 0}),
+        ("write_lines", {"n": 4, "length": 13}),
+        ("write_partial", {"length": 0}),
+        ("write_lines", {"n": 4, "length": 6}),  # more than one poll's budget in all
+        ("poll_once", {"advance": 0.0, "commit": False}),
+        ("copytruncate", {}),
+        ("copytruncate", {}),
+        ("copytruncate", {}),
+        ("copytruncate", {}),
+    )

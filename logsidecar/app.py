@@ -320,6 +320,10 @@ class App:
         for path in stats.lost:
             log.warning("checkpointed_file_gone", path=path)
         if self.checkpoint is not None:
+            # Every file the globs match now goes into the commit, read or not: one that appeared
+            # since the last poll and is rotated away before the next commit is then still
+            # known (by inode and head) after a crash.
+            self.tailer.discover()
             state = {
                 "written_at": self.clock.time(),
                 "rules_digest": self.ruleset.digest,

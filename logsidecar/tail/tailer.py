@@ -105,22 +105,19 @@ class Tailer:
             self._paths[(stream.source, stream.path)] = stream
 
     def _restore(self, positions: Sequence[Position]) -> None:
-        for pos in positions:
+        # A file that was empty at the commit has no head to know it by, only its inode: it
+        # comes last, so that it cannot take a file another position knows better.
+        for pos in sorted(positions, key=lambda p: p.head_len == 0):
             spec = self._spec(pos.source)
             if spec is None or (pos.source, pos.fid) in self.streams:
                 continue
             self._fresh.discard(pos.source)
-            if pos.head_len == 0:
-                # An empty file has no head to know it by: any file could be it. Its new lines,
-                # if any, are read from 0 when the globs find the file.
-                continue
             path = self._locate(pos)
+            if path is None and pos.head_len:
+                path = self._copy_of(pos)  # a copy is known by its head: never an empty one's
             if path is None:
-                copy = self._copy_of(pos)
-                if copy is None:
-                    self.stats.lost.append(pos.path)
-                    continue
-                path = copy
+                self.stats.lost.append(pos.path)
+                continue
             framer = self._framer()
             framer.restore(b"", pos.skipping)
             stream = FileStream.open(path, pos.source, framer, pos.offset)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from logsidecar.tail.identity import FileId
+from logsidecar.tail.identity import FileId, head_digest
 from logsidecar.tail.stream import read_head
 
 
@@ -23,10 +23,11 @@ def find_renamed(directory: str, fid: FileId) -> str | None:
     return None
 
 
-def find_copy(path: str, head: bytes, exclude: FileId, min_size: int) -> str | None:
-    """A rotated copy of `path` (app.log.1, app.log-20260101, app.log.1.gz ...) that starts with
-    `head` and holds more than `min_size` bytes: where copytruncate put what we had not read."""
-    if not head:
+def find_copy(path: str, head_len: int, digest: str, exclude: FileId, min_size: int) -> str | None:
+    """The newest rotated copy of `path` (app.log.1, app.log-20260101, app.log.1.gz ...) whose
+    first `head_len` bytes have `digest` and which holds more than `min_size` bytes: where a
+    copytruncate put what we had not read. A file with no head (empty) has no copy to find."""
+    if not head_len:
         return None
     directory, name = os.path.split(path)
     try:
@@ -45,6 +46,7 @@ def find_copy(path: str, head: bytes, exclude: FileId, min_size: int) -> str | N
             continue
         if not entry.name.endswith(".gz") and st.st_size <= min_size:
             continue
-        if read_head(entry.path, len(head)) == head:
+        head = read_head(entry.path, head_len)
+        if head is not None and head_digest(head) == digest:
             found.append((st.st_mtime, entry.path))
     return max(found)[1] if found else None

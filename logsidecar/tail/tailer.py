@@ -150,21 +150,10 @@ class Tailer:
                 return path
         return None
 
-    def _copy_of(self, pos: Position) -> str | None:
+    @staticmethod
+    def _copy_of(pos: Position) -> str | None:
         """A rotated copy (copytruncate while we were down) holding the checkpointed bytes."""
-        directory, name = os.path.split(pos.path)
-        try:
-            names = os.listdir(directory or ".")
-        except OSError:
-            return None
-        for entry in sorted(names):
-            if entry == name or not entry.startswith(name):
-                continue
-            candidate = os.path.join(directory, entry)
-            head = read_head(candidate, pos.head_len)
-            if head is not None and head_digest(head) == pos.head_digest:
-                return candidate
-        return None
+        return find_copy(pos.path, pos.head_len, pos.head_digest, pos.fid, pos.offset - 1)
 
     def _open_copy(self, path: str, source: str, offset: int, framer: Framer) -> None:
         copy = FileStream.open(path, source, framer, offset)
@@ -272,7 +261,8 @@ class Tailer:
 
     def _truncated(self, stream: FileStream, batches: list[LineBatch]) -> None:
         self.stats.truncations[stream.source] += 1
-        copy = find_copy(stream.path, stream.head, stream.fid, stream.offset)
+        digest = head_digest(stream.head)
+        copy = find_copy(stream.path, len(stream.head), digest, stream.fid, stream.offset)
         if copy is not None:
             self._open_copy(copy, stream.source, stream.offset, stream.framer)
         elif stream.at_eof:

@@ -8,9 +8,7 @@ source, that source reads everything; `source=` forces one. `.gz` files are read
 
 from __future__ import annotations
 
-import fnmatch
 import gzip
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,12 +23,14 @@ from logsidecar import pipeline
 from logsidecar.errors import LogsidecarError
 from logsidecar.logline import LineBatch
 from logsidecar.metrics.collector import SnapshotCollector
-from logsidecar.metrics.store import MetricStore, Snapshot, rule_metric_defs
+from logsidecar.metrics.defs import rule_metric_defs
+from logsidecar.metrics.store import MetricStore, Snapshot
 from logsidecar.progress import Progress
 from logsidecar.rules.engine import Engine
-from logsidecar.rules.load import RuleSet
 from logsidecar.rules.model import Source
+from logsidecar.rules.ruleset import RuleSet
 from logsidecar.tail.framing import Framer
+from logsidecar.tail.globs import selection
 
 BLOCK_BYTES = 256 * 1024
 Format = Literal["prometheus", "openmetrics", "json"]
@@ -62,17 +62,12 @@ class Replay:
     files: dict[str, str] = field(default_factory=dict)  # path -> source
 
 
-def _matches(path: str, source: Source) -> bool:
-    """`path` matches one of the source's globs, in full or by file name, and no exclusion."""
-    absolute, name = os.path.abspath(path), os.path.basename(path)
-
-    def hit(globs: Sequence[str]) -> bool:
-        return any(
-            fnmatch.fnmatch(absolute, g) or fnmatch.fnmatch(name, os.path.basename(g))
-            for g in globs
-        )
-
-    return hit(source.paths) and not hit(source.exclude)
+def matching_sources(path: str, sources: Sequence[Source]) -> list[Source]:
+    """The sources that would tail `path` where it is (by the tailer's own glob matching); if
+    none would, those one of whose globs ends in a pattern its file name matches. Exclusions
+    apply either way."""
+    chosen = [s for s in sources if selection(s.paths, s.exclude).wants(path)]
+    return chosen or [s for s in sources if selection(s.paths, s.exclude).wants_name(path)]
 
 
 def pick_source(path: str, sources: Sequence[Source], forced: str | None = None) -> Source:
@@ -85,7 +80,7 @@ def pick_source(path: str, sources: Sequence[Source], forced: str | None = None)
         raise ReplayError(f"no source named {forced!r} (sources: {names})")
     if len(sources) == 1:
         return sources[0]
-    found = [s for s in sources if _matches(path, s)]
+    found = matching_sources(path, sources)
     if len(found) == 1:
         return found[0]
     if not found:

@@ -19,12 +19,12 @@ from typing import Any
 
 from logsidecar.logline import LineBatch
 from logsidecar.rules.conditions import Predicate, as_number, as_text
-from logsidecar.rules.load import RuleSet
 from logsidecar.rules.model import Metric, Source
 from logsidecar.rules.multiline import Joiner
 from logsidecar.rules.observations import Exemplar, Observations, bump
 from logsidecar.rules.parse import Event, Parser, make_parser
 from logsidecar.rules.regex import Regex, compile_pattern
+from logsidecar.rules.ruleset import RuleSet
 from logsidecar.rules.timestamps import TimeParser, make_time_parser
 
 EXEMPLAR_MAX_CHARS = 128  # OpenMetrics: label names and values of an exemplar, together

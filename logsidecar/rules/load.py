@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
@@ -17,10 +17,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from logsidecar.errors import RuleError, RuleProblem
-from logsidecar.rules.conditions import Match, Predicate, compile_match
+from logsidecar.rules.conditions import Match, compile_match
 from logsidecar.rules.lint import LintRule, Warn, lint
-from logsidecar.rules.model import Detector, Rule, RuleFile, Source
+from logsidecar.rules.model import RuleFile
 from logsidecar.rules.regex import compile_pattern
+from logsidecar.rules.ruleset import CompiledRule, RuleSet
 from logsidecar.rules.yamlpos import Path, Positions, YamlProblem, load_yaml
 
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
@@ -28,28 +29,6 @@ LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 RESERVED_PREFIX = "logsidecar_"
 _KINDS = ("counter", "gauge", "histogram")
 _ITEMS = {"sources": "source", "rules": "rule", "detectors": "detector"}
-
-
-@dataclass(frozen=True)
-class CompiledRule:
-    rule: Rule
-    predicate: Predicate | None  # None: every event of its sources matches
-    captured: frozenset[str] = frozenset()  # fields the predicate adds to the event it is given
-
-    @property
-    def captures(self) -> bool:
-        return bool(self.captured)
-
-
-@dataclass(frozen=True)
-class RuleSet:
-    sources: tuple[Source, ...]
-    lists: Mapping[str, tuple[object, ...]]
-    rules: tuple[CompiledRule, ...]
-    detectors: tuple[Detector, ...]
-    files: tuple[str, ...]
-    digest: str
-    warnings: tuple[RuleProblem, ...] = ()  # lint: legal, but probably not what was meant
 
 
 def rule_files(path: str | FsPath) -> list[FsPath]:

@@ -6,9 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logsidecar.logline import LineBatch
-from logsidecar.metrics.store import MetricStore, rule_metric_defs
+from logsidecar.metrics.defs import rule_metric_defs
+from logsidecar.metrics.store import MetricStore
 from logsidecar.rules.engine import Engine
-from logsidecar.rules.load import RuleSet, parse_rule_texts
+from logsidecar.rules.load import parse_rule_texts
+from logsidecar.rules.ruleset import RuleSet
 
 RULES = r"""
 version: 1

@@ -6,48 +6,28 @@ side reads immutable snapshots of it, published at commit time.
 
 from __future__ import annotations
 
-import bisect
 import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from logsidecar.rules.load import RuleSet
+from logsidecar.metrics.defs import SELF_METRICS, Histogram, Kind, Labels, MetricDef, Value
+from logsidecar.metrics.persist import store_from_state, store_to_state
 from logsidecar.rules.model import DEFAULT_BUCKETS
 from logsidecar.rules.observations import Exemplar, Observations
 
-Kind = Literal["counter", "gauge", "histogram"]
-Labels = tuple[str, ...]
 OVERFLOW = "__overflow__"
-__all__ = ["DEFAULT_BUCKETS", "OVERFLOW", "Exemplar", "MetricDef", "MetricStore", "Snapshot"]
-
-
-@dataclass(frozen=True)
-class MetricDef:
-    name: str
-    kind: Kind
-    help: str
-    labels: Labels = ()
-    buckets: tuple[float, ...] = ()
-    max_series: int = 10_000
-    expire_after: float | None = None  # drop a series not updated for this long
-
-
-@dataclass
-class Histogram:
-    counts: list[int]  # per bucket, not cumulative; the last is +Inf
-    total: float = 0.0
-    count: int = 0
-
-    def observe(self, bounds: tuple[float, ...], values: Iterable[float]) -> None:
-        counts = self.counts
-        for value in values:
-            counts[bisect.bisect_left(bounds, value)] += 1
-            self.total += value
-            self.count += 1
-
-
-Value = float | Histogram
+__all__ = [
+    "DEFAULT_BUCKETS",
+    "OVERFLOW",
+    "Exemplar",
+    "Histogram",
+    "Kind",
+    "Labels",
+    "MetricDef",
+    "MetricStore",
+    "Snapshot",
+]
 
 
 @dataclass
@@ -59,83 +39,6 @@ class Snapshot:
     exemplars: dict[str, dict[Labels, dict[int, Exemplar]]] = field(default_factory=dict)
 
 
-SELF_METRICS = (
-    MetricDef("logsidecar_lines_total", "counter", "Lines read, per source.", ("source",)),
-    MetricDef("logsidecar_bytes_total", "counter", "Bytes read, per source.", ("source",)),
-    MetricDef(
-        "logsidecar_parse_errors_total",
-        "counter",
-        "Lines the source's parser could not turn into an event (skipped).",
-        ("source",),
-    ),
-    MetricDef(
-        "logsidecar_lines_truncated_total",
-        "counter",
-        "Lines longer than the maximum line length, cut.",
-        ("source",),
-    ),
-    MetricDef(
-        "logsidecar_timestamp_errors_total",
-        "counter",
-        "Events whose timestamp field did not parse (they carry their arrival time).",
-        ("source",),
-    ),
-    MetricDef(
-        "logsidecar_multiline_lines_dropped_total",
-        "counter",
-        "Continuation lines past a multiline event's max_lines, dropped.",
-        ("source",),
-    ),
-    MetricDef("logsidecar_rule_matches_total", "counter", "Events matched, per rule.", ("rule",)),
-    MetricDef(
-        "logsidecar_value_errors_total",
-        "counter",
-        "Matched events whose `value` field was missing or not a number (not observed).",
-        ("metric",),
-    ),
-    MetricDef(
-        "logsidecar_series_overflow_total",
-        "counter",
-        "Observations folded into the __overflow__ series because max_series was reached.",
-        ("metric",),
-    ),
-    MetricDef("logsidecar_rotations_total", "counter", "Files rotated, per source.", ("source",)),
-    MetricDef("logsidecar_truncations_total", "counter", "Files truncated in place.", ("source",)),
-    MetricDef(
-        "logsidecar_rotated_copies_read_total",
-        "counter",
-        "Rotated copies read for the bytes a copytruncate moved before they were read.",
-        ("source",),
-    ),
-    MetricDef(
-        "logsidecar_file_lag_bytes",
-        "gauge",
-        "Bytes written to a file and not yet read.",
-        ("path",),
-        max_series=100_000,
-    ),
-    MetricDef("logsidecar_open_files", "gauge", "Log files open for reading."),
-)
-
-
-def rule_metric_defs(ruleset: RuleSet) -> list[MetricDef]:
-    defs: dict[str, MetricDef] = {}
-    for compiled in ruleset.rules:
-        for metric in compiled.rule.metrics:
-            if metric.name in defs:
-                continue
-            defs[metric.name] = MetricDef(
-                metric.name,
-                metric.kind,
-                metric.help,
-                tuple(metric.label_map),
-                metric.bucket_bounds if metric.kind == "histogram" else (),
-                metric.max_series,
-                metric.expire_after,
-            )
-    return list(defs.values())
-
-
 class MetricStore:
     def __init__(self, defs: Iterable[MetricDef] = ()) -> None:
         self._defs: dict[str, MetricDef] = {}
@@ -145,12 +48,14 @@ class MetricStore:
         self.define([*SELF_METRICS, *defs])
 
     def define(self, defs: Iterable[MetricDef]) -> None:
-        """Set the metrics in force. Series of a metric whose definition is unchanged are kept."""
+        """Set the metrics in force. Series of a metric whose identity (name, type, labels,
+        buckets) is unchanged are kept: a new help text or max_series keeps them."""
         new = {d.name: d for d in defs}
         for own in SELF_METRICS:
             new.setdefault(own.name, own)
         for name, old in self._defs.items():
-            if new.get(name) != old:
+            now = new.get(name)
+            if now is None or now.identity != old.identity:
                 self._series.pop(name, None)
                 self._exemplars.pop(name, None)
                 self._seen.pop(name, None)
@@ -277,42 +182,16 @@ class MetricStore:
         }
         return Snapshot(dict(self._defs), copy.deepcopy(self._series), exemplars)
 
-    # -- checkpoints -----------------------------------------------------------------------
+    # -- checkpoints: the store's section of the state file (see metrics/persist.py) ------
     def to_state(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, series in self._series.items():
-            metric = self._defs[name]
-            if metric.kind == "gauge" and name.startswith("logsidecar_"):
-                continue  # self gauges are recomputed
-            rows = []
-            for labels, value in series.items():
-                if isinstance(value, Histogram):
-                    rows.append([list(labels), value.counts, value.total, value.count])
-                else:
-                    rows.append([list(labels), value])
-            out[name] = {
-                "kind": metric.kind,
-                "labels": list(metric.labels),
-                "buckets": list(metric.buckets),
-                "series": rows,
-            }
-        return out
+        return store_to_state(self._defs, self._series, self._exemplars, self._seen)
 
-    def load_state(self, state: Mapping[str, Any]) -> None:
-        """Restore series of metrics whose definition matches the saved one."""
-        for name, saved in state.items():
-            metric = self._defs.get(name)
-            if metric is None or saved.get("kind") != metric.kind:
-                continue
-            if saved.get("labels") != list(metric.labels):
-                continue
-            if saved.get("buckets") != list(metric.buckets):
-                continue
-            series: dict[Labels, Value] = {}
-            for row in saved.get("series", []):
-                labels = tuple(row[0])
-                if metric.kind == "histogram":
-                    series[labels] = Histogram(list(row[1]), float(row[2]), int(row[3]))
-                else:
-                    series[labels] = float(row[1])
+    def from_state(self, state: Mapping[str, Any], now: float) -> None:
+        """Restore the series (with their expiry bookkeeping and exemplars) of every metric
+        whose saved identity matches the one in force; others are left out."""
+        for name, (series, exemplars, seen) in store_from_state(self._defs, state, now).items():
             self._series[name] = series
+            if exemplars:
+                self._exemplars[name] = exemplars
+            if seen:
+                self._seen[name] = seen

@@ -10,7 +10,8 @@ import pytest
 from logsidecar import pipeline
 from logsidecar.cli import main
 from logsidecar.logline import LineBatch
-from logsidecar.metrics.store import MetricStore, rule_metric_defs
+from logsidecar.metrics.defs import rule_metric_defs
+from logsidecar.metrics.store import MetricStore
 from logsidecar.replay import Replay, pick_source, render
 from logsidecar.rules.engine import Engine
 from logsidecar.rules.load import load_rules

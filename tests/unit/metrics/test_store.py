@@ -46,7 +46,7 @@ def test_state_round_trips_into_a_store_of_the_same_shape() -> None:
     store.observe("t", (), [0.5, 2.0])
     store.inc("logsidecar_lines_total", ("app",), 7)
     restored = MetricStore(defs)
-    restored.load_state(store.to_state())
+    restored.from_state(store.to_state(), 0.0)
     assert store.snapshot().series == restored.snapshot().series
 
 

@@ -1,30 +1,20 @@
-"""The state file: offsets, metric state and detector state, committed together, atomically.
+"""The state file on disk: one JSON object, written atomically.
 
-One JSON document, versioned, written as temp file + fsync + rename + fsync of the directory, so
-a crash at any instant leaves either the old or the new state, never a torn one. A state file
-that cannot be read, or is of another version, is moved aside (kept for inspection) and logsidecar
-starts fresh.
+Written as temp file + fsync + rename + fsync of the directory, so a crash at any instant leaves
+either the old or the new file, never a torn one. A file that is not a JSON object is moved
+aside (kept for inspection). What the object holds is `state.py`'s business.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from logsidecar.errors import StateError
 
-VERSION = 1
 FILENAME = "logsidecar-state.json"
-
-
-@dataclass
-class LoadResult:
-    state: dict[str, Any] | None
-    moved_aside: str | None = None  # where an unusable state file was put
-    reason: str = ""
 
 
 class Checkpoint:
@@ -32,35 +22,36 @@ class Checkpoint:
         self.directory = Path(directory)
         self.path = self.directory / FILENAME
 
-    def load(self, now: float) -> LoadResult:
-        """The saved state, or None when there is none (or it was unusable and moved aside)."""
+    def load(self, now: float) -> tuple[dict[str, Any] | None, str | None, str]:
+        """(object, None, "") when there is one; (None, None, "") when there is no file;
+        (None, where it was moved, why) when it was not a JSON object. Raises StateError when
+        the file cannot be read or moved."""
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
-            return LoadResult(None)
+            return None, None, ""
         except OSError as exc:
             raise StateError(f"cannot read {self.path}: {exc}") from exc
-        reason = ""
         try:
             state = json.loads(raw)
-            if not isinstance(state, dict):
-                reason = "not a JSON object"
-            elif state.get("version") != VERSION:
-                reason = f"version {state.get('version')!r}, expected {VERSION}"
+            reason = "" if isinstance(state, dict) else "not a JSON object"
         except ValueError as exc:
             reason = f"not valid JSON: {exc}"
         if not reason:
-            return LoadResult(state)
+            return state, None, ""
+        return None, self.move_aside(now), reason
+
+    def move_aside(self, now: float) -> str:
         aside = self.path.with_name(f"{FILENAME}.unusable-{int(now)}")
         try:
             os.replace(self.path, aside)
         except OSError as exc:
             raise StateError(f"cannot move aside {self.path}: {exc}") from exc
-        return LoadResult(None, str(aside), reason)
+        return str(aside)
 
     def save(self, state: dict[str, Any]) -> int:
         """Write `state` atomically; returns its size in bytes. Raises StateError."""
-        body = json.dumps({**state, "version": VERSION}, separators=(",", ":")).encode()
+        body = json.dumps(state, separators=(",", ":")).encode()
         tmp = self.path.with_name(f".{FILENAME}.tmp")
         try:
             self.directory.mkdir(parents=True, exist_ok=True)

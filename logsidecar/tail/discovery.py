@@ -1,32 +1,14 @@
-"""Globs to paths, and the directories worth watching for them."""
+"""Globs to paths, and the directories worth watching for them.
+
+The glob language itself (what `*`, `?`, `[...]` and `**` match) is in `globs`."""
 
 from __future__ import annotations
 
-import fnmatch
-import glob
 import os
-from collections.abc import Iterable, Sequence
 
-_MAGIC = ("*", "?", "[")
+from logsidecar.tail.globs import excluded, expand, has_magic
 
-
-def _has_magic(part: str) -> bool:
-    return any(c in part for c in _MAGIC)
-
-
-def excluded(path: str, exclude: Sequence[str]) -> bool:
-    name = os.path.basename(path)
-    return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(path, p) for p in exclude)
-
-
-def expand(patterns: Iterable[str], exclude: Sequence[str] = ()) -> list[str]:
-    """Regular files matching any pattern (`**` spans directories), minus the excluded ones."""
-    found: set[str] = set()
-    for pattern in patterns:
-        for path in glob.glob(pattern, recursive=True):
-            if not excluded(path, exclude) and os.path.isfile(path):
-                found.add(os.path.abspath(path))
-    return sorted(found)
+__all__ = ["excluded", "expand", "watch_root"]
 
 
 def watch_root(pattern: str) -> tuple[str, bool]:
@@ -34,7 +16,7 @@ def watch_root(pattern: str) -> tuple[str, bool]:
     parts = os.path.abspath(pattern).split(os.sep)
     static: list[str] = []
     for part in parts[:-1]:
-        if _has_magic(part):
+        if has_magic(part):
             break
         static.append(part)
     recursive = len(static) < len(parts) - 1

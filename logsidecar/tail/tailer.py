@@ -18,7 +18,6 @@ to their end.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -26,8 +25,9 @@ from dataclasses import dataclass, field
 
 from logsidecar.clock import Clock
 from logsidecar.logline import LineBatch
-from logsidecar.tail.discovery import excluded, expand, watch_root
+from logsidecar.tail.discovery import expand, watch_root
 from logsidecar.tail.framing import Framer
+from logsidecar.tail.globs import selection
 from logsidecar.tail.identity import Change, FileId, classify, head_digest
 from logsidecar.tail.siblings import find_copy, find_renamed
 from logsidecar.tail.stream import FileStream, Position, read_head, stat_path
@@ -44,9 +44,7 @@ class WatchSpec:
 
     def wants(self, path: str) -> bool:
         """Whether `path` is one of this source's files (by its globs and exclusions)."""
-        return not excluded(path, self.exclude) and any(
-            fnmatch.fnmatchcase(path, os.path.abspath(p)) for p in self.paths
-        )
+        return selection(self.paths, self.exclude).wants(path)
 
 
 @dataclass

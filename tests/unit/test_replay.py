@@ -10,6 +10,7 @@ from logsidecar.cli import main
 from logsidecar.progress import Progress
 from logsidecar.replay import ReplayError, pick_source, render, replay
 from logsidecar.rules.load import load_rules
+from logsidecar.rules.model import Source
 from tests.helpers import sample_value
 
 REPO = Path(__file__).resolve().parents[2]
@@ -87,6 +88,25 @@ def test_each_file_is_read_by_the_source_whose_paths_match_it(tmp_path: Path, ru
         pick_source("access.log.gz", ruleset.sources)  # excluded
     with pytest.raises(ReplayError, match=r"no source named 'nope' \(sources: app, web\)"):
         pick_source("x", ruleset.sources, forced="nope")
+
+
+def test_a_full_path_match_wins_over_a_file_name_match() -> None:
+    sources = [
+        Source(name="nested", paths=["/var/log/app/**/*.log"], exclude=["/var/log/app/old/**"]),
+        Source(name="flat", paths=["/var/log/*.log"]),
+    ]
+    # where the tailer would read it, the file is read by the source that would tail it ...
+    assert "nested" == pick_source("/var/log/app/a/b/x.log", sources).name
+    assert "flat" == pick_source("/var/log/x.log", sources).name
+    # ... though its name matches both sources' last segment
+    with pytest.raises(ReplayError, match="several sources match it"):
+        pick_source("/tmp/copy/x.log", sources)
+    # `*` does not cross `/`, so not flat's by path; nested's exclusion holds by name too
+    assert "flat" == pick_source("/var/log/app/old/x.log", sources).name
+    only_nested = [sources[0], Source(name="other", paths=["/srv/*.txt"])]
+    assert "nested" == pick_source("/elsewhere/y.log", only_nested).name  # by file name
+    with pytest.raises(ReplayError, match="no source's paths match it"):
+        pick_source("/var/log/app/old/y.txt", [sources[0], Source(name="o", paths=["/a/*.json"])])
 
 
 def test_errors_go_to_stderr_with_exit_1(

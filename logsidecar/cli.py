@@ -39,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the sidecar")
     for flag, help_text in _RUN_FLAGS:
         run.add_argument(flag, help=help_text)
+    run.add_argument(
+        "--strict-startup",
+        action="store_true",
+        help="exit 1 when the rules do not load at start-up, instead of running without rules"
+        " (not ready) until they do (LOGSIDECAR_STRICT_STARTUP)",
+    )
     check = sub.add_parser("check", help="validate rule files (exit 0 clean, 1 errors)")
     check.add_argument("paths", nargs="+", help="rule files or directories")
     check.add_argument(
@@ -67,8 +73,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from logsidecar.app import App, Settings, install_signals
+    from logsidecar.app import App, StartupError, install_signals
     from logsidecar.logging import configure
+    from logsidecar.settings import SettingsError, load_settings, unknown_variables
 
     overrides: dict[str, Any] = {}
     for flag, _ in _RUN_FLAGS:
@@ -76,18 +83,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None:
             overrides[name] = value
-    settings = Settings(**overrides)
-    configure(settings.log_level, settings.log_format)
+    if args.strict_startup:
+        overrides["strict_startup"] = True
     try:
-        app = App(settings)
-    except RuleError as exc:
-        import structlog
+        settings = load_settings(overrides)
+    except SettingsError as exc:
+        print(f"logsidecar: {exc}", file=sys.stderr)
+        return 2
+    configure(settings.log_level, settings.log_format)
+    import structlog
 
-        structlog.get_logger("logsidecar").error(
-            "rules_invalid", errors=[str(p) for p in exc.problems]
-        )
-        print(exc, file=sys.stderr)
-        return 1
+    log = structlog.get_logger("logsidecar")
+    for name in unknown_variables():
+        log.warning("unknown_setting", variable=name, detail="no such setting: ignored")
+    app = App(settings)
+    try:
+        app.start()
+    except StartupError as exc:
+        log.error("startup_failed", error=str(exc))
+        print(f"logsidecar: {exc}", file=sys.stderr)
+        app.shutdown()
+        return exc.exit_code
     install_signals(app)
     return app.run()
 

@@ -114,35 +114,44 @@ class _Server6(_Server):
 
 
 class HttpServer:
-    """Serves in a background thread; `port` is the bound port (useful with port 0)."""
+    """Serves in a background thread; `port` is the bound port (useful with port 0). The
+    socket is bound by `start()`, which raises OSError when it cannot be (a port in use)."""
 
     def __init__(
         self, address: str, port: int, registry: CollectorRegistry, endpoints: Endpoints
     ) -> None:
-        server_class = _Server6 if ":" in address else _Server
-        self._server = server_class((address, port), registry, endpoints)
+        self._address = (address, port)
+        self._registry = registry
+        self._endpoints = endpoints
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1]) if self._server else self._address[1]
+
+    def start(self) -> None:
+        server_class = _Server6 if ":" in self._address[0] else _Server
+        self._server = server_class(self._address, self._registry, self._endpoints)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             name="http",
             kwargs={"poll_interval": IDLE_WAKE_SECONDS},
+            daemon=True,
         )
-        self._thread.daemon = True
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def start(self) -> None:
         self._thread.start()
 
     def _poke(self) -> None:
         """Wake the accept loop with a connection, so it notices the shutdown at once."""
+        assert self._server is not None
         host, port = self._server.server_address[:2]
         host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(str(host), str(host))
         with contextlib.suppress(OSError):
             socket.create_connection((host, int(port)), timeout=1).close()
 
     def stop(self) -> None:
+        if self._server is None or self._thread is None:
+            return
         stopper = threading.Thread(target=self._server.shutdown, daemon=True)
         stopper.start()
         while stopper.is_alive():

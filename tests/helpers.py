@@ -72,12 +72,26 @@ class LocalSidecar:
         assert 200 == status
         return body.decode()
 
-    def wait_for(self, name: str, expected: float, deadline: float = 15.0, **labels: str) -> None:
+    def wait_for(
+        self,
+        name: str,
+        expected: float,
+        deadline: float = 15.0,
+        at_least: bool = False,
+        **labels: str,
+    ) -> None:
+        """Until the sample equals `expected` (`at_least`: reaches it)."""
         end = time.monotonic() + deadline
         value = None
         while time.monotonic() < end:
-            value = sample_value(self.scrape(), name, **labels)
-            if value == expected:
+            try:
+                value = sample_value(self.scrape(), name, **labels)
+            except OSError:  # not listening yet
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"sidecar exited:\n{self.output()}") from None
+                time.sleep(0.05)
+                continue
+            if value == expected or (at_least and value is not None and value >= expected):
                 return
             time.sleep(0.05)
         raise AssertionError(f"{name}{labels}: expected {expected}, last {value}\n{self.output()}")

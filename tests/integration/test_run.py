@@ -94,15 +94,6 @@ def test_sigterm_reads_what_is_left_and_exits_zero(tmp_path: Path) -> None:
     assert '"event": "stopped"' in sidecar.output()
 
 
-def test_bad_rules_at_start_exit_one_with_positions(tmp_path: Path) -> None:
-    rules = tmp_path / "rules.yaml"
-    rules.write_text("version: 1\nrules:\n  - name: x\n    sauce: y\n")
-    sidecar = LocalSidecar(rules, tmp_path)
-    assert 1 == sidecar.proc.wait(timeout=15)
-    sidecar.stop()
-    assert f"{rules}:4:5: rule 'x': unknown key 'sauce'" in sidecar.output()
-
-
 def test_reload_keeps_old_rules_when_new_ones_are_bad(tmp_path: Path) -> None:
     rules = write_rules(tmp_path)
     log = tmp_path / "logs" / "app.log"

@@ -1,0 +1,1 @@
+"""The service: the parts the composition root (`logsidecar.app`) wires together."""

@@ -79,7 +79,8 @@ class Case:
         return f"ready={ready:.2f}s killed={killed:.2f}s"
 
     def restart_and_check(self, unseen: int, what: str) -> None:
-        """Restart; every line written counted once; `unseen` generations read."""
+        """Restart; every line written counted once; `unseen` generations of 5 lines read."""
+        unseen_lines = 5 * unseen
         with self.sidecar() as sidecar:
             sidecar.wait_ready()
             end = time.monotonic() + 8.0
@@ -96,10 +97,10 @@ class Case:
         gens = sample_value(text, "logsidecar_rotated_generations_read_total", source="app")
         gen_lines = sample_value(text, "logsidecar_rotated_generation_lines_total", source="app")
         print(f"\n[lost lines] {what}: written={self.written} counted={counted} "
-              f"logsidecar_lines_total={lines} unseen_generations={unseen} "
+              f"logsidecar_lines_total={lines} unseen_generations={unseen} ({unseen_lines} lines) "
               f"generations_read={gens} generation_lines={gen_lines}")  # fmt: skip
         assert (self.written, self.written) == (counted, lines), sidecar.output()
-        assert float(unseen) == (gens or 0.0)
+        assert (float(unseen), float(unseen_lines)) == (gens or 0.0, gen_lines or 0.0)
 
 
 def test_a_file_renamed_away_after_a_kill_before_the_first_commit_is_read(

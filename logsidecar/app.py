@@ -103,7 +103,7 @@ class App:
             Endpoints(self.status.healthy, self.status.ready, self.http_reload, self.status.status),
         )
         self.file_watch = DirectoryWatch(self.waker.wake, LOG_EVENTS)
-        self.rules_watch = DirectoryWatch(self._rules_changed, CONFIG_EVENTS)
+        self.rules_watch = DirectoryWatch(self.loop.rules_changed, CONFIG_EVENTS)
 
     # -- wiring ------------------------------------------------------------------------------
     def _apply(self, ruleset: RuleSet) -> None:
@@ -116,10 +116,6 @@ class App:
         files = rule_files(self.settings.rules)
         roots = {watch_root(str(f)) for f in files} | {(self.settings.rules, False)}
         self.rules_watch.update(r for r in roots if r[0])
-
-    def _rules_changed(self) -> None:
-        self.loop.rules_dirty = True
-        self.waker.wake()
 
     def http_reload(self) -> tuple[bool, str]:
         """POST /-/reload: ask the loop, wait for the answer to this request."""

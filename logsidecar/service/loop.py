@@ -19,6 +19,9 @@ from logsidecar.service.reloader import Reloader, Requests
 # Globs are re-evaluated when a watch event wakes the loop and at least this often: the safety
 # net for volumes where inotify says nothing.
 RESCAN_SECONDS = 10.0
+# A ConfigMap update is a burst of events (new directory, `..data` swapped, then links for new
+# keys): reload once it has been quiet this long, not halfway through it.
+RULES_SETTLE_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class Loop:
         self.intervals = intervals
         self._on_rules_applied = on_rules_applied  # e.g. watch the new sources' directories
         self.stopping = threading.Event()
-        self.rules_dirty = False  # set from the rules watch's thread
+        self._rules_event: float | None = None  # when the rules watch last saw a change
         self.heartbeat = clock.monotonic()
         self.first_pass_done = False
         self._dirty = True
@@ -87,7 +90,14 @@ class Loop:
         wait = self.intervals.poll
         if self._dirty:
             wait = min(wait, max(0.0, self.intervals.commit - (now - self._last_commit)))
+        if self._rules_event is not None:
+            wait = min(wait, max(0.0, self._rules_event + RULES_SETTLE_SECONDS - now))
         return wait
+
+    def rules_changed(self) -> None:
+        """The rules watch saw a change (called from its thread)."""
+        self._rules_event = self.clock.monotonic()
+        self.waker.wake()
 
     def _reload(self, now: float) -> bool:
         """Reload when asked, or when the rule files may have changed. True when new rules
@@ -97,8 +107,8 @@ class Loop:
         if reasons:
             outcome = self.reloader.load("+".join(sorted(set(reasons))))
             self.requests.answer(outcome)
-        elif self.rules_dirty or now - self._last_rules_check >= self.intervals.rules_check:
-            self.rules_dirty = False
+        elif self._rules_settled(now) or now - self._last_rules_check >= self.intervals.rules_check:
+            self._rules_event = None
             self._last_rules_check = now
             self.reloader.load("change", only_if_changed=True)
         if self.reloader.running is before:
@@ -106,6 +116,10 @@ class Loop:
         self._dirty = True
         self._on_rules_applied()
         return True
+
+    def _rules_settled(self, now: float) -> bool:
+        event = self._rules_event
+        return event is not None and now - event >= RULES_SETTLE_SECONDS
 
     def after_wake(self, woken: bool) -> None:
         """Rescan the globs after a watch event woke us, or when the slow timer is due."""

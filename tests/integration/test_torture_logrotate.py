@@ -11,9 +11,10 @@ state dir and short commit/poll intervals, is killed with SIGKILL at random mome
 - sometimes before it is even ready;
 - at least once with two or three rotations in a row while it is down, so that the file it had
   committed ends as app.log.3 or .4 and the generations in between were never seen;
-- at least once right after it became ready, before one commit interval (the default 1 s, for
-  this one run) has passed, in the run that follows rotations while down (so it had a file to
-  read it never committed), and then rotated again while it is down;
+- at least once right after it became ready, and at least once 0.05-0.35 s after it was started,
+  before one commit interval (the default 1 s, for these runs) has passed, each time in the run
+  that follows rotations while down (so it had a file to read it had never committed), and then
+  rotated again while it is down;
 - sometimes with one rotation while it is down;
 - once it is frozen (SIGSTOP) across a rotation, as a CPU-starved container would be.
 
@@ -49,6 +50,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import LocalSidecar
 from tests.integration.logrotate_tool import require_logrotate
 from tests.integration.torture_harness import (
     EARLY_COMMIT_INTERVAL,
@@ -63,28 +65,32 @@ pytestmark = pytest.mark.slow
 RESTARTS = 12  # SIGKILLs and restarts, at most; at least MIN_RESTARTS, more while in BUDGET
 MIN_RESTARTS = 10
 BUDGET = 22.0  # seconds of torture a mode: both modes together stay near a minute
-DOWN = ("down", "multi", "early")  # the actions with rotations while the sidecar is down
+DOWN = ("down", "multi", "early", "prompt")  # the actions with rotations while it is down
+KILL_SOON = ("early", "prompt")  # killed before one commit interval: started with a long one
 
 
 def schedule(rng: random.Random) -> list[str]:
-    """One action per restart: normal, frozen, down (one rotation), multi (two or three),
-    early (killed right after ready, then rotated while down)."""
+    """One action per restart: normal, frozen, down (one rotation while down), multi (two or
+    three), early (killed right after ready, then one rotation while down) and prompt (killed
+    0.05-0.35 s after start, likely before any commit, then one rotation while down)."""
     plan = ["normal"] * RESTARTS
-    multi_at = rng.randrange(1, MIN_RESTARTS - 3)
+    multi_at = rng.randrange(1, 4)
     plan[multi_at], plan[multi_at + 1] = "multi", "early"
+    down_at = rng.randrange(multi_at + 2, MIN_RESTARTS - 1)
+    plan[down_at], plan[down_at + 1] = rng.choice(["down", "multi"]), "prompt"
     plan[rng.choice([i for i in range(1, MIN_RESTARTS) if plan[i] == "normal"])] = "frozen"
     for i in range(1, RESTARTS):
         if plan[i] != "normal":
             continue
         if plan[i - 1] in ("down", "multi") and rng.random() < 0.5:
-            plan[i] = "early"
-        elif rng.random() < 0.25:
+            plan[i] = rng.choice(KILL_SOON)
+        elif rng.random() < 0.2:
             plan[i] = rng.choice(["down", "multi"])
     return plan
 
 
 def torture_once(t: Torture, rng: random.Random, action: str) -> None:
-    """Let the current sidecar run (or not) as `action` says, kill it, and start the next."""
+    """Let the current sidecar run (or not) as `action` says, and kill it."""
     if action == "frozen":  # frozen across a rotation: it sees the result only afterwards
         t.wait_safe_and_hold()
         t.freeze(True)
@@ -93,10 +99,13 @@ def torture_once(t: Torture, rng: random.Random, action: str) -> None:
         t.freeze(False)
         t.hold_rotator = False
         time.sleep(rng.uniform(0.1, 0.6))
-    elif action == "early":  # right after ready: it read what it could, committed nothing
+    elif action == "early":  # ready: it committed what it knows, then read; killed at once
         t.hold_rotator = True
         if t.ready_at is None:
             t.wait_ready()
+    elif action == "prompt":  # just started: it may not have committed anything yet
+        t.hold_rotator = True
+        time.sleep(max(0.0, t.started_at + rng.uniform(0.05, 0.35) - time.monotonic()))
     elif action in DOWN:
         t.wait_safe_and_hold()
         time.sleep(rng.uniform(0.0, 0.15))
@@ -106,12 +115,25 @@ def torture_once(t: Torture, rng: random.Random, action: str) -> None:
         time.sleep(rng.uniform(0.3, 2.0))
     t.kill()
     if action in DOWN:
-        t.rotate_while_down({"down": 1, "multi": rng.choice([2, 3]), "early": 1}[action], rng)
-        if action != "early":  # the live file regrows past the offset the copy ended at
+        t.rotate_while_down(rng.choice([2, 3]) if action == "multi" else 1, rng)
+        if action not in KILL_SOON:  # the live file regrows past the offset the copy ended at
             t.wait_regrown()
         t.hold_rotator = False
     else:
         time.sleep(rng.uniform(0.0, 0.4))
+
+
+def start_next(t: Torture, rng: random.Random, action: str | None) -> LocalSidecar:
+    """The next sidecar; `action` is what the schedule will do to it (None: the end)."""
+    if action in KILL_SOON:
+        sidecar = t.start(commit_interval=EARLY_COMMIT_INTERVAL)
+        if action == "early":
+            t.wait_ready()
+        return sidecar
+    sidecar = t.start()
+    if rng.random() < 0.75:
+        t.wait_ready()
+    return sidecar
 
 
 def run_torture(tmp_path: Path, mode: str) -> None:
@@ -141,13 +163,7 @@ def run_torture(tmp_path: Path, mode: str) -> None:
                 break
             torture_once(t, rng, action)
             done.append(action)
-            if i + 1 < len(plan) and plan[i + 1] == "early":
-                sidecar = t.start(commit_interval=EARLY_COMMIT_INTERVAL)
-                t.wait_ready()
-            else:
-                sidecar = t.start()
-                if rng.random() < 0.75:
-                    t.wait_ready()
+            sidecar = start_next(t, rng, plan[i + 1] if i + 1 < len(plan) else None)
         # the end: no more rotations or writes; let the last sidecar catch up
         tortured = time.monotonic() - started
         t.hold_rotator = True
@@ -199,9 +215,9 @@ def run_torture(tmp_path: Path, mode: str) -> None:
         f"recovered_from_unseen_generations={recovered} (generations {generations}) "
         f"rotations={t.rotations} rotations_while_down={t.rotations_while_down} "
         f"(in a row: {done.count('multi')}x) rotations_while_frozen={t.rotations_while_frozen} "
-        f"kills={t.kills} kills_right_after_ready={done.count('early')} "
-        f"kills_before_ready={t.kills_before_ready} "
-        f"kills_before_first_commit={t.kills_untouched_state} "
+        f"kills={t.kills} kills_before_first_commit={t.kills_untouched_state} "
+        f"(right after ready {done.count('early')}, right after start {done.count('prompt')}, "
+        f"before ready {t.kills_before_ready}) "
         f"counted_later={counted_later:g} wellformed={wellformed:g} "
         f"after_clean_restart={after_restart:g} writer_reopens={reopens} "
         f"rotated_files={len(t.rotated_files())} scrapes={len(t.scrapes)} "
@@ -209,7 +225,7 @@ def run_torture(tmp_path: Path, mode: str) -> None:
         f"duration={duration:.1f}s (torture {tortured:.1f}s)"
     )
     print(figures, flush=True)
-    if "multi" not in done or "early" not in done:
+    if not {"multi", "early", "prompt"} <= set(done):
         problems.append(f"test harness: the schedule missed an action it promises: {done}")
     if decreases:
         problems.append(f"counters went down {len(decreases)} times: {decreases[:5]}")

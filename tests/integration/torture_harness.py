@@ -21,7 +21,7 @@ from tests.integration.torture_writer import Writer, lines_in_files
 
 SETTLE = 0.5  # a ready sidecar this long between two rotations while it runs
 COMMIT_INTERVAL = 0.2  # seconds, the sidecar's
-EARLY_COMMIT_INTERVAL = 1.0  # the default, for a sidecar killed right after ready: before a commit
+EARLY_COMMIT_INTERVAL = 1.0  # the default, for a sidecar killed soon after start: before a commit
 LINES = "torture_lines_total"
 UNSEEN_GENERATIONS = "logsidecar_rotated_generations_read_total"
 UNSEEN_LINES = "logsidecar_rotated_generation_lines_total"
@@ -62,6 +62,7 @@ class Torture:
     lock: threading.RLock = field(default_factory=threading.RLock)
     sidecar: LocalSidecar | None = None
     gen: int = -1
+    started_at: float = 0.0  # when the current sidecar was started
     ready_at: float | None = None  # when the current sidecar became ready
     state_at_start: dict[str, tuple[int, int]] = field(default_factory=dict)
     frozen: bool = False
@@ -108,6 +109,7 @@ class Torture:
         with self.lock:
             self.sidecar = sidecar
             self.gen += 1
+            self.started_at = time.monotonic()
             self.ready_at = None
             self.state_at_start = state
         return sidecar

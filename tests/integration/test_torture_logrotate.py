@@ -11,7 +11,7 @@ state dir and short commit/poll intervals, is killed with SIGKILL at random mome
 - sometimes before it is even ready;
 - at least once with two or three rotations in a row while it is down, so that the file it had
   committed ends as app.log.3 or .4 and the generations in between were never seen;
-- at least once right after it became ready, and at least once 0.05-0.35 s after it was started,
+- at least once right after it became ready, and at least once 0.05-0.25 s after it was started,
   before one commit interval (the default 1 s, for these runs) has passed, each time in the run
   that follows rotations while down (so it had a file to read it had never committed), and then
   rotated again while it is down;
@@ -58,7 +58,7 @@ from tests.integration.torture_harness import (
     UNSEEN_LINES,
     Torture,
 )
-from tests.integration.torture_writer import Writer
+from tests.integration.torture_writer import Writer, blocks_off, lines_in_files
 
 pytestmark = pytest.mark.slow
 
@@ -72,7 +72,7 @@ KILL_SOON = ("early", "prompt")  # killed before one commit interval: started wi
 def schedule(rng: random.Random) -> list[str]:
     """One action per restart: normal, frozen, down (one rotation while down), multi (two or
     three), early (killed right after ready, then one rotation while down) and prompt (killed
-    0.05-0.35 s after start, likely before any commit, then one rotation while down)."""
+    0.05-0.25 s after start, likely before any commit, then one rotation while down)."""
     plan = ["normal"] * RESTARTS
     multi_at = rng.randrange(1, 4)
     plan[multi_at], plan[multi_at + 1] = "multi", "early"
@@ -105,7 +105,7 @@ def torture_once(t: Torture, rng: random.Random, action: str) -> None:
             t.wait_ready()
     elif action == "prompt":  # just started: it may not have committed anything yet
         t.hold_rotator = True
-        time.sleep(max(0.0, t.started_at + rng.uniform(0.05, 0.35) - time.monotonic()))
+        time.sleep(max(0.0, t.started_at + rng.uniform(0.05, 0.25) - time.monotonic()))
     elif action in DOWN:
         t.wait_safe_and_hold()
         time.sleep(rng.uniform(0.0, 0.15))
@@ -170,7 +170,7 @@ def run_torture(tmp_path: Path, mode: str) -> None:
         with t.lock:
             written, reopens = writer.stop()
         t.wait_ready()
-        seqs, odd = t.lines_in_files()
+        seqs, odd = lines_in_files([t.log, *t.rotated_files()])
         surviving = len(set(seqs))
         if mode == "create" and sorted(seqs) != list(range(written)):
             problems.append(f"test harness: the files do not hold seq 0..{written - 1} once "
@@ -180,6 +180,7 @@ def run_torture(tmp_path: Path, mode: str) -> None:
         if odd:
             problems.append(f"odd lines in the files: {odd[:5]}")
         counted = t.wait_settled(at_least=surviving)
+        blocks = blocks_off(t.by_block(), [t.log, *t.rotated_files()], written)
         time.sleep(0.5)  # nothing more may come: no late second reading
         counted_later = t.counted()
         wellformed = t.counted("torture_wellformed_total")
@@ -235,6 +236,8 @@ def run_torture(tmp_path: Path, mode: str) -> None:
     if mode == "copytruncate" and not surviving <= counted <= written:
         problems.append(f"counted {counted:g}, not within surviving {surviving} .. written "
                         f"{written} ({'lines lost' if counted < surviving else 'counted twice'})")  # fmt: skip
+    if blocks:
+        problems.append(f"{len(blocks)} blocks of 100 lines off: {blocks[:8]}")
     if counted_later != counted:
         problems.append(f"kept counting after catching up: {counted:g} -> {counted_later:g}")
     if wellformed != counted:
@@ -248,7 +251,13 @@ def run_torture(tmp_path: Path, mode: str) -> None:
     if tracebacks:
         problems.append(f"{tracebacks} tracebacks in the sidecar output")
     assert not problems, (
-        figures + "\n- " + "\n- ".join(problems) + "\nlast sidecar output:\n" + t.outputs[-1]
+        figures
+        + "\n- "
+        + "\n- ".join(problems)
+        + "\nwhat happened:\n"
+        + "\n".join(t.events)
+        + "\nlast sidecar output:\n"
+        + t.outputs[-1]
     )
 
 

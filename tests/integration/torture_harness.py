@@ -15,9 +15,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from tests.helpers import LocalSidecar, sample_value
 from tests.integration.logrotate_tool import rotated, run_logrotate, write_conf
-from tests.integration.torture_writer import Writer, lines_in_files
+from tests.integration.torture_writer import Writer
 
 SETTLE = 0.5  # a ready sidecar this long between two rotations while it runs
 COMMIT_INTERVAL = 0.2  # seconds, the sidecar's
@@ -43,6 +45,12 @@ rules:
     metrics:
       - counter: torture_wellformed_total
         help: Lines as the writer wrote them (a fragment or a glued line is not one).
+  - name: by_block
+    match: {{line: {{regex: '^seq=(?P<block>\\d{{5}})\\d\\d '}}}}
+    metrics:
+      - counter: torture_lines_by_block_total
+        help: Lines by seq // 100, to tell where a loss or a double count is.
+        labels: [block]
 """
 
 
@@ -77,10 +85,15 @@ class Torture:
     scrapes: list[Scrape] = field(default_factory=list)
     scrape_errors: int = 0
     outputs: list[str] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)  # what happened when, for a failure's report
     writer: Writer | None = None
     done: threading.Event = field(default_factory=threading.Event)
 
+    def note(self, what: str) -> None:
+        self.events.append(f"{time.monotonic() - self.t0:6.2f}s sidecar {self.gen}: {what}")
+
     def __post_init__(self) -> None:
+        self.t0 = time.monotonic()
         self.logs = self.tmp / "logs"
         self.logs.mkdir()
         self.state = self.tmp / "state"
@@ -112,6 +125,7 @@ class Torture:
             self.started_at = time.monotonic()
             self.ready_at = None
             self.state_at_start = state
+            self.note(f"started, commit interval {commit_interval}s")
         return sidecar
 
     def wait_ready(self) -> None:
@@ -119,6 +133,7 @@ class Torture:
         self.sidecar.wait_ready(deadline=20)
         with self.lock:
             self.ready_at = time.monotonic()
+            self.note("ready")
 
     def kill(self) -> None:
         with self.lock:
@@ -131,9 +146,12 @@ class Torture:
             with contextlib.suppress(OSError):  # not listening yet: not ready
                 ready = 200 == sidecar.get("/-/ready")[0]
         sidecar.stop(signal.SIGKILL)
+        untouched = self.state_files() == self.state_at_start
         self.kills += 1
         self.kills_before_ready += not ready
-        self.kills_untouched_state += self.state_files() == self.state_at_start
+        self.kills_untouched_state += untouched
+        self.note(f"SIGKILL ({'ready' if ready else 'not ready'}, "
+                  f"{'no commit' if untouched else 'committed'})")  # fmt: skip
         self.outputs.append(sidecar.output())
 
     def freeze(self, frozen: bool) -> None:
@@ -175,6 +193,8 @@ class Torture:
                 )
             self.rotations += 1
             self.last_rotation = time.monotonic()
+            down = "down" if self.sidecar is None else "frozen" if self.frozen else "running"
+            self.note(f"rotation {self.rotations} while {down}")
             if self.sidecar is None:
                 self.rotations_while_down += 1
             elif self.frozen:
@@ -249,6 +269,16 @@ class Torture:
         labels = {"source": "app"} if name in SELF_COUNTERS else {}
         return sample_value(self.sidecar.scrape(), name, **labels)
 
+    def by_block(self) -> dict[int, float]:
+        """torture_lines_by_block_total: lines counted by seq // 100."""
+        assert self.sidecar is not None
+        return {
+            int(s.labels["block"]): s.value
+            for family in text_string_to_metric_families(self.sidecar.scrape())
+            for s in family.samples
+            if s.name == "torture_lines_by_block_total"
+        }
+
     def counted(self, name: str = LINES) -> float:
         return self.sample(name) or 0.0
 
@@ -264,8 +294,3 @@ class Torture:
             elif value >= at_least and time.monotonic() - since >= quiet:
                 break
         return value
-
-    # -- the files ---------------------------------------------------------------------------
-    def lines_in_files(self) -> tuple[list[int], list[bytes]]:
-        """Seq numbers of the lines in app.log and every rotated file, and the odd lines."""
-        return lines_in_files([self.log, *self.rotated_files()])

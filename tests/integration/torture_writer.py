@@ -91,3 +91,25 @@ def lines_in_files(paths: list[Path]) -> tuple[list[int], list[bytes]]:
             else:
                 odd.append(line[:80])
     return seqs, odd
+
+
+def blocks_off(counted: dict[int, float], paths: list[Path], written: int) -> list[str]:
+    """The blocks of 100 seq numbers whose count is not within what survives .. what was written,
+    with the files that hold them: where a loss or a double count happened."""
+    surviving: dict[int, set[int]] = {}
+    where: dict[int, set[str]] = {}
+    for path in paths:
+        seqs, _ = lines_in_files([path])
+        for seq in seqs:
+            surviving.setdefault(seq // 100, set()).add(seq)
+            where.setdefault(seq // 100, set()).add(path.name)
+    found = []
+    for block in range((written + 99) // 100):
+        high = min(100, written - 100 * block)
+        low = len(surviving.get(block, ()))
+        got = counted.get(block, 0.0)
+        if not low <= got <= high:
+            files = ",".join(sorted(where.get(block, {"none"})))
+            found.append(f"seq {100 * block}..: counted {got:g}, surviving {low}, written {high} "
+                         f"(in {files})")  # fmt: skip
+    return found

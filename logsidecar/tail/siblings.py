@@ -1,10 +1,14 @@
-"""Finding a file again after a rotation: by its inode (renamed) or by its head (copied)."""
+"""Finding a file again after a rotation: by its inode (renamed), by its head (copied), and the
+rotated generations of a live file that no stream has read (see tail/generations.py)."""
 
 from __future__ import annotations
 
 import os
+import stat
 
-from logsidecar.tail.identity import FileId, head_digest
+from logsidecar.tail.generations import Generation, newer_than, oldest_first, rotated_name
+from logsidecar.tail.identity import HEAD_BYTES, FileId, head_digest
+from logsidecar.tail.known import Known
 from logsidecar.tail.stream import read_head
 
 
@@ -23,30 +27,83 @@ def find_renamed(directory: str, fid: FileId) -> str | None:
     return None
 
 
-def find_copy(path: str, head_len: int, digest: str, exclude: FileId, min_size: int) -> str | None:
-    """The newest rotated copy of `path` (app.log.1, app.log-20260101, app.log.1.gz ...) whose
-    first `head_len` bytes have `digest` and which holds more than `min_size` bytes: where a
-    copytruncate put what we had not read. A file with no head (empty) has no copy to find."""
-    if not head_len:
-        return None
-    directory, name = os.path.split(path)
+def rotated_siblings(path: str) -> list[Generation]:
+    """The rotated generations of the live file `path` in its directory, oldest first."""
+    directory, live = os.path.split(path)
     try:
         entries = list(os.scandir(directory or "."))
     except OSError:
-        return None
-    found: list[tuple[float, str]] = []
+        return []
+    found = []
     for entry in entries:
-        if entry.name == name or not entry.name.startswith(name):
+        name = rotated_name(live, entry.name)
+        if name is None:
             continue
         try:
-            st = entry.stat()
+            st = entry.stat(follow_symlinks=False)
         except OSError:
             continue
-        if FileId.of(st) == exclude or not entry.is_file():
+        if stat.S_ISREG(st.st_mode):
+            found.append(Generation(entry.path, name, st.st_mtime_ns, FileId.of(st), st.st_size))
+    return oldest_first(found)
+
+
+def generation_of(path: str, live: str) -> Generation | None:
+    """`path` as a rotated generation of the live file `live`, if its name is one."""
+    if os.path.dirname(path) != os.path.dirname(live):
+        return None
+    return next((g for g in rotated_siblings(live) if g.path == path), None)
+
+
+def find_copy(
+    path: str, head_len: int, digest: str, min_size: int, known: Known
+) -> Generation | None:
+    """The oldest rotated copy of `path` (app.log.1, app.log-20260101, app.log.1.gz ...) that no
+    stream accounts for, whose first `head_len` bytes have `digest` and which holds at least
+    `min_size` bytes: where a copytruncate put the bytes we had read and those we had not. The
+    oldest, because a later copy with the same head can only hold a later generation. A file with
+    no head (empty) has no copy to find by it (see find_generations)."""
+    if not head_len:
+        return None
+    for gen in rotated_siblings(path):
+        if not gen.name.gz and gen.size < min_size:
             continue
-        if not entry.name.endswith(".gz") and st.st_size <= min_size:
+        head = read_head(gen.path, HEAD_BYTES)
+        if head is None or len(head) < head_len or known.accounts_for(gen.fid, head):
             continue
-        head = read_head(entry.path, head_len)
-        if head is not None and head_digest(head) == digest:
-            found.append((st.st_mtime, entry.path))
-    return max(found)[1] if found else None
+        if head_digest(head[:head_len]) == digest:
+            return gen
+    return None
+
+
+def sibling_ids(path: str) -> frozenset[FileId]:
+    """The files that are rotated generations of `path` now."""
+    return frozenset(g.fid for g in rotated_siblings(path))
+
+
+def find_generations(
+    path: str,
+    known: Known,
+    after: Generation | None = None,
+    since_ns: int | None = None,
+    existed: frozenset[FileId] = frozenset(),
+) -> list[Generation]:
+    """The rotated generations of `path` that nobody read, oldest first: each not accounted for
+    by `known`, not empty, and newer than `after` (by rotation order) or, with no such anchor,
+    modified at or after `since_ns` (the mtime of `path` when it was last seen) and not one of
+    the files that `existed` then."""
+    found = []
+    for gen in rotated_siblings(path):
+        if gen.fid in existed:
+            continue
+        if after is not None:
+            if not newer_than(gen, after):
+                continue
+        elif since_ns is None or gen.mtime_ns < since_ns:
+            continue
+        if not gen.name.gz and gen.size == 0:
+            continue
+        head = read_head(gen.path, HEAD_BYTES)
+        if head and not known.accounts_for(gen.fid, head):
+            found.append(gen)
+    return found

@@ -10,6 +10,7 @@ from typing import Any
 from logsidecar.logline import LineBatch
 from logsidecar.tail.framing import Framer
 from logsidecar.tail.identity import HEAD_BYTES, FileId, head_digest
+from logsidecar.tail.known import Fingerprint
 
 
 def stat_path(path: str) -> os.stat_result | None:
@@ -44,13 +45,22 @@ class Position:
     offset: int  # just past the last complete line handed out
     skipping: bool = False  # inside an over-long line whose start was handed out
     draining: bool = False  # rotated away or deleted: read to its end, then closed
+    mtime_ns: int = 0  # the file's mtime and size when last looked at (0: not known)
+    size: int = 0
+    siblings: tuple[tuple[int, int], ...] = ()  # seen empty: its rotated siblings then
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Position:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        fields["siblings"] = tuple((int(d), int(i)) for d, i in fields.get("siblings", ()))
+        return cls(**fields)
+
+    @property
+    def sibling_ids(self) -> frozenset[FileId]:
+        return frozenset(FileId(d, i) for d, i in self.siblings)
 
     @property
     def fid(self) -> FileId:
@@ -81,7 +91,15 @@ class FileStream:
         self.last_data = 0.0  # monotonic time of the last bytes read
         self.head = b""
         self._mtime_ns = 0
+        self.seen_mtime_ns = 0  # the file's mtime and size at the last fstat
+        self.seen_size = 0
         self.at_eof = False  # the last read reached the end of the file (not just its budget)
+        # The tailer's bookkeeping: whether this stream's identity is committed (it may be read),
+        # whether it is a rotated generation nobody read, and the stream to read to its end first.
+        self.durable = True
+        self.generation = False
+        self.after: FileStream | None = None
+        self.siblings_then: frozenset[FileId] = frozenset()  # when seen empty: its siblings
         self._refresh_head()
 
     @classmethod
@@ -89,24 +107,38 @@ class FileStream:
         cls, path: str, source: str, framer: Framer, offset: int | None = 0
     ) -> FileStream | None:
         """Open `path` at `offset` (None: at its end). A .gz file is read decompressed."""
+        stream, _ = cls.open_or_error(path, source, framer, offset)
+        return stream
+
+    @classmethod
+    def open_or_error(
+        cls, path: str, source: str, framer: Framer, offset: int | None = 0
+    ) -> tuple[FileStream | None, OSError | None]:
+        """Like open(), with the reason when the file could not be opened."""
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except OSError:
-            return None
+        except OSError as exc:
+            return None, exc
         st = os.fstat(fd)
         gz = None
         if path.endswith(".gz"):
-            gz = gzip.GzipFile(path, mode="rb")  # a rotated copy: it no longer changes
+            # a rotated copy: it no longer changes; read through our descriptor, so it is the
+            # file we opened even if the name is reused
+            gz = gzip.GzipFile(fileobj=open(fd, "rb", closefd=False), mode="rb")  # noqa: SIM115
         start = st.st_size if offset is None and gz is None else (offset or 0)
         try:
             if gz is not None:
                 gz.seek(start)
             elif start:
                 os.lseek(fd, start, os.SEEK_SET)
-        except (OSError, EOFError, gzip.BadGzipFile):
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            if gz is not None:
+                gz.close()
             os.close(fd)
-            return None
-        return cls(path, source, fd, FileId.of(st), start, framer, gz)
+            return None, exc if isinstance(exc, OSError) else OSError(str(exc))
+        stream = cls(path, source, fd, FileId.of(st), start, framer, gz)
+        stream.seen_mtime_ns, stream.seen_size = st.st_mtime_ns, st.st_size
+        return stream, None
 
     @property
     def closed(self) -> bool:
@@ -128,7 +160,13 @@ class FileStream:
             self.line_offset,
             self.framer.skipping,
             self.draining,
+            self.seen_mtime_ns,
+            self.seen_size,
+            tuple(sorted((f.dev, f.ino) for f in self.siblings_then)) if not self.head else (),
         )
+
+    def fingerprint(self) -> Fingerprint:
+        return Fingerprint(self.fid, len(self.head), head_digest(self.head))
 
     def _pread_head(self, length: int) -> bytes:
         if self._fd is None:
@@ -139,6 +177,10 @@ class FileStream:
             return os.pread(self._fd, length, 0)
         except OSError:
             return b""
+
+    def refresh_head(self) -> None:
+        """Take the file's head again while it is shorter than HEAD_BYTES (not read yet)."""
+        self._refresh_head()
 
     def _refresh_head(self) -> None:
         if len(self.head) < HEAD_BYTES:
@@ -169,7 +211,8 @@ class FileStream:
         except OSError:
             return self.offset, False
         written = st.st_mtime_ns != self._mtime_ns
-        self._mtime_ns = st.st_mtime_ns
+        self._mtime_ns = self.seen_mtime_ns = st.st_mtime_ns
+        self.seen_size = st.st_size
         return st.st_size, written
 
     def read(self, budget: int, block: int) -> LineBatch | None:
@@ -180,7 +223,7 @@ class FileStream:
         total = 0
         while total < budget:
             want = min(block, budget - total)
-            data = self._gz.read(want) if self._gz is not None else os.read(self._fd, want)
+            data = self._read_block(want)
             if not data:
                 break
             chunks.append(data)
@@ -195,6 +238,15 @@ class FileStream:
             self._refresh_head()
         framed = self.framer.feed(b"".join(chunks) if len(chunks) > 1 else chunks[0])
         return LineBatch(self.source, self.path, framed.lines, total, framed.truncated)
+
+    def _read_block(self, want: int) -> bytes:
+        if self._gz is None:
+            assert self._fd is not None
+            return os.read(self._fd, want)
+        try:
+            return self._gz.read(want)
+        except (OSError, EOFError):  # cut short (still being compressed) or corrupt: its end
+            return b""
 
     def flush(self) -> LineBatch | None:
         """Hand out the partial last line, if any, as a complete one."""

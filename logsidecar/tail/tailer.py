@@ -10,27 +10,43 @@ reads every stream up to a byte budget, and decides at EOF what happened to each
   otherwise drained (kept open and read for `rotate_wait` after its last byte, then closed);
 - deleted: drained likewise.
 
-`positions()` returns where every stream stands (at line boundaries), and a Tailer built with
-`restore=` those positions finds each file again — at its path, renamed in its directory, or as a
-rotated copy — and continues from there, so rotations that happened while it was down are read
-to their end.
+Rotations faster than our looks leave generations nobody read: they are found and read, oldest
+first, before the live file goes on (tail/rotation.py).
+
+With `durable_first`, a file found is not read before its identity is committed: `to_state()`
+includes it at its starting offset and `committed()` makes it readable. Restored positions are
+durable; everything else opened (new files, copies, generations) waits for the next commit.
+
+`to_state()` is what a restart needs; `restore()` of it finds each file again — at its path,
+renamed in its directory, or as a rotated copy — continues from there, and reads the generations
+rotated away while we were down (tail/restore.py).
 """
 
 from __future__ import annotations
 
-import os
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import errno
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
 
 from logsidecar.clock import Clock
 from logsidecar.logline import LineBatch
+from logsidecar.tail import rotation
 from logsidecar.tail.discovery import expand, watch_root
 from logsidecar.tail.framing import Framer
 from logsidecar.tail.globs import selection
-from logsidecar.tail.identity import Change, FileId, classify, head_digest
-from logsidecar.tail.siblings import find_copy, find_renamed
-from logsidecar.tail.stream import FileStream, Position, read_head, stat_path
+from logsidecar.tail.identity import Change, FileId, classify
+from logsidecar.tail.known import RecentlyClosed
+from logsidecar.tail.options import TailOptions, TailStats
+from logsidecar.tail.restore import restore_section
+from logsidecar.tail.siblings import sibling_ids
+from logsidecar.tail.stream import FileStream, Position, stat_path
+
+__all__ = ["TailOptions", "TailStats", "Tailer", "WatchSpec"]
+
+log = structlog.get_logger("logsidecar")
 
 
 @dataclass(frozen=True)
@@ -47,117 +63,50 @@ class WatchSpec:
         return selection(self.paths, self.exclude).wants(path)
 
 
-@dataclass
-class TailStats:
-    """Events since the last time the caller took them."""
-
-    rotations: Counter[str] = field(default_factory=Counter)
-    truncations: Counter[str] = field(default_factory=Counter)
-    recovered: Counter[str] = field(default_factory=Counter)  # copies read after copytruncate
-    lost: list[str] = field(default_factory=list)  # checkpointed files not found again
-
-    def __bool__(self) -> bool:
-        return bool(self.rotations or self.truncations or self.recovered or self.lost)
-
-
-@dataclass(frozen=True)
-class TailOptions:
-    max_line_bytes: int = 65536
-    block_bytes: int = 256 * 1024
-    budget_bytes: int = 1024 * 1024  # per stream per poll, so one busy file cannot starve others
-    poll_budget_bytes: int = 4 * 1024 * 1024  # per poll, so memory stays bounded with many files
-    rotate_wait: float = 5.0  # keep reading a renamed-away or deleted file this long after EOF
-    partial_timeout: float = 5.0  # hand out a partial last line after this much quiet
-
-
 class Tailer:
-    def __init__(
-        self,
-        specs: Sequence[WatchSpec],
-        clock: Clock,
-        options: TailOptions,
-        restore: Sequence[Position] = (),
-    ) -> None:
+    def __init__(self, specs: Sequence[WatchSpec], clock: Clock, options: TailOptions) -> None:
+        """No I/O here: `restore()` finds the checkpointed files, `poll()` the rest."""
         self.specs = tuple(specs)
         self.clock = clock
         self.options = options
         self.streams: dict[tuple[str, FileId], FileStream] = {}
         self._paths: dict[tuple[str, str], FileStream] = {}  # live streams by (source, path)
         self.stats = TailStats()
-        self._fresh = {spec.source for spec in self.specs}  # sources whose start_at applies
+        self.fresh_sources = {spec.source for spec in self.specs}  # sources whose start_at applies
         self._turn = 0
-        self._restore(restore)
+        self.closed = RecentlyClosed()  # streams closed lately: their content was read
+        self._successor: dict[tuple[str, str], FileStream] = {}  # a new file at a live path
+        # reads after this stream (the last rotated generation found before it)
+        self._included: list[FileStream] = []  # not durable yet, in the last to_state()
+        self._open_failed: set[tuple[str, str]] = set()  # (source, path): logged, counted
 
     # -- set-up ------------------------------------------------------------------------------
-    def _framer(self) -> Framer:
+    def framer(self) -> Framer:
         return Framer(self.options.max_line_bytes)
 
-    def _spec(self, source: str) -> WatchSpec | None:
+    def spec_of(self, source: str) -> WatchSpec | None:
         return next((s for s in self.specs if s.source == source), None)
 
-    def _add(self, stream: FileStream, live: bool) -> None:
+    def adopt(self, stream: FileStream, live: bool, durable: bool = False) -> None:
+        """Start reading `stream`; with durable_first, only once a commit included it."""
         stream.last_data = self.clock.monotonic()
         stream.draining = not live
+        stream.durable = durable or not self.options.durable_first
         self.streams[(stream.source, stream.fid)] = stream
         if live:
             self._paths[(stream.source, stream.path)] = stream
+            if not stream.head:  # seen empty: a copy of it is a sibling that is not there yet
+                stream.siblings_then = sibling_ids(stream.path)
 
-    def _restore(self, positions: Sequence[Position]) -> None:
-        # A file that was empty at the commit has no head to know it by, only its inode: it
-        # comes last, so that it cannot take a file another position knows better.
-        for pos in sorted(positions, key=lambda p: p.head_len == 0):
-            spec = self._spec(pos.source)
-            if spec is None or (pos.source, pos.fid) in self.streams:
-                continue
-            self._fresh.discard(pos.source)
-            path = self._locate(pos)
-            if path is None and pos.head_len:
-                path = self._copy_of(pos)  # a copy is known by its head: never an empty one's
-            if path is None:
-                self.stats.lost.append(pos.path)
-                continue
-            framer = self._framer()
-            framer.restore(b"", pos.skipping)
-            stream = FileStream.open(path, pos.source, framer, pos.offset)
-            if stream is None:
-                self.stats.lost.append(pos.path)
-                continue
-            if stream.size() < pos.offset:  # truncated while we were down
-                copy = self._copy_of(pos)
-                if copy is not None:
-                    self._open_copy(copy, pos.source, pos.offset, framer)
-                stream.rewind(self._framer())
-            self._add(stream, live=not pos.draining and spec.wants(path) and path == stream.path)
+    def restore(self, section: Mapping[str, Any]) -> None:
+        """Find the files of a `to_state()` section again (`{}`: none; the old form
+        `{"positions": [...]}` is one) and the generations rotated away since."""
+        restore_section(self, section)
 
-    def _locate(self, pos: Position) -> str | None:
-        """The path that names the checkpointed file now, checked by identity and head."""
-        candidates = [pos.path]
-        renamed = find_renamed(os.path.dirname(pos.path) or ".", pos.fid)
-        if renamed is not None and renamed != pos.path:
-            candidates.append(renamed)
-        for path in candidates:
-            st = stat_path(path)
-            if st is None or FileId.of(st) != pos.fid:
-                continue
-            head = read_head(path, pos.head_len)
-            if (
-                head is not None
-                and len(head) == pos.head_len
-                and head_digest(head) == pos.head_digest
-            ):
-                return path
-        return None
-
-    @staticmethod
-    def _copy_of(pos: Position) -> str | None:
-        """A rotated copy (copytruncate while we were down) holding the checkpointed bytes."""
-        return find_copy(pos.path, pos.head_len, pos.head_digest, pos.fid, pos.offset - 1)
-
-    def _open_copy(self, path: str, source: str, offset: int, framer: Framer) -> None:
-        copy = FileStream.open(path, source, framer, offset)
-        if copy is not None and (source, copy.fid) not in self.streams:
-            self._add(copy, live=False)
-            self.stats.recovered[source] += 1
+    def read_next(self, source: str, live_path: str, last: FileStream | None) -> None:
+        """The next file found at `live_path` is read after `last` (when that is not None)."""
+        if last is not None:
+            self._successor[(source, live_path)] = last
 
     def set_specs(self, specs: Sequence[WatchSpec]) -> None:
         """New sources after a reload: streams of unchanged sources carry on where they were."""
@@ -167,38 +116,51 @@ class Tailer:
         for key, stream in list(self.streams.items()):
             if key[0] not in keep:
                 self._close(stream)
-        self._fresh |= {spec.source for spec in self.specs if spec.source not in old}
+        self.fresh_sources |= {spec.source for spec in self.specs if spec.source not in old}
 
     def watch_roots(self) -> set[tuple[str, bool]]:
         return {watch_root(p) for spec in self.specs for p in spec.paths}
 
-    # -- the poll ----------------------------------------------------------------------------
+    # -- discovery ---------------------------------------------------------------------------
     def discover(self) -> None:
-        fresh, self._fresh = self._fresh, set()
+        fresh, self.fresh_sources = self.fresh_sources, set()
         for _ in range(2):  # a rename found frees its old path: look once more
             if not self._discover(fresh):
                 break
 
     def _discover(self, fresh: set[str]) -> bool:
         renamed = False
+        failed: set[tuple[str, str]] = set()
         for spec in self.specs:
             for path in expand(spec.paths, spec.exclude):
                 if (spec.source, path) in self._paths:
                     continue
                 at_end = spec.source in fresh and spec.start_at == "end"
-                stream = FileStream.open(path, spec.source, self._framer(), None if at_end else 0)
+                offset = None if at_end else 0
+                stream, error = FileStream.open_or_error(path, spec.source, self.framer(), offset)
                 if stream is None:
+                    if error is not None and error.errno != errno.ENOENT:  # not just gone
+                        failed.add((spec.source, path))
+                        self._open_failed_once(spec.source, path, error)
                     continue
                 known = self.streams.get((spec.source, stream.fid))
                 if known is not None:  # a file we read, renamed to a name the globs match
                     stream.close()
-                    self._rename(known, path, live=True)
+                    self.rename(known, path, live=True)
                     renamed = True
                     continue
-                self._add(stream, live=True)
+                stream.after = self._successor.pop((spec.source, path), None)
+                self.adopt(stream, live=True)
+        self._open_failed = failed  # a path that opened, or went, ends its failure episode
         return renamed
 
-    def _rename(self, stream: FileStream, path: str, live: bool) -> None:
+    def _open_failed_once(self, source: str, path: str, error: OSError) -> None:
+        if (source, path) in self._open_failed:
+            return
+        self.stats.open_errors[source] += 1
+        log.warning("file_open_failed", path=path, source=source, error=str(error))
+
+    def rename(self, stream: FileStream, path: str, live: bool) -> None:
         if self._paths.get((stream.source, stream.path)) is stream:
             del self._paths[(stream.source, stream.path)]
         stream.path = path
@@ -206,6 +168,7 @@ class Tailer:
         if live:
             self._paths[(stream.source, path)] = stream
 
+    # -- the poll ----------------------------------------------------------------------------
     def poll(self, rescan: bool = True) -> tuple[list[LineBatch], bool]:
         """Read what is new. Returns the batches and whether there is more to do at once.
 
@@ -221,14 +184,23 @@ class Tailer:
             self._turn = (self._turn + 1) % len(streams)
             streams = streams[self._turn :] + streams[: self._turn]
         read = 0
+        waiting: list[FileStream] = []
         for stream in streams:
             if read >= self.options.poll_budget_bytes:
                 more = True
                 break
+            if not stream.durable:
+                continue
+            if stream.after is not None:
+                if not (stream.after.closed or stream.after.at_eof):
+                    waiting.append(stream)  # an older generation is read to its end first
+                    continue
+                stream.after = None
+            seen_ns = stream.seen_mtime_ns
             size, written = stream.changed()  # idle, a stream costs this fstat and one stat
             if stream.draining or written or size != stream.offset:
-                if not stream.draining and (size < stream.offset or not stream.head_intact()):
-                    self._truncated(stream, batches)  # truncated, or replaced (copytruncate)
+                if not stream.draining and rotation.lost_content(self, stream, size, seen_ns):
+                    rotation.truncated(self, stream, batches, seen_ns)
                     more = True
                     continue
                 n = self._read(stream, batches, now)
@@ -238,36 +210,17 @@ class Tailer:
                     continue
             if stream.draining:
                 if now - stream.last_data >= self.options.rotate_wait:
-                    self._flush(stream, batches)
+                    self.flush(stream, batches)
                     self._close(stream)
                 continue
             change = classify(stream.fid, stat_path(stream.path))
             if change in (Change.ROTATED, Change.DELETED):
-                self._moved(stream)
+                rotation.moved(self, stream)
                 more = True
             elif stream.framer.pending and now - stream.last_data >= self.options.partial_timeout:
-                self._flush(stream, batches)
-        return batches, more
-
-    def _moved(self, stream: FileStream) -> None:
-        """Our file's path names another file, or nothing: follow it, or drain it."""
-        self.stats.rotations[stream.source] += 1
-        spec = self._spec(stream.source)
-        renamed = find_renamed(os.path.dirname(stream.path) or ".", stream.fid)
-        live = renamed is not None and spec is not None and spec.wants(renamed)
-        self._rename(stream, renamed or stream.path, live)
-
-    def _truncated(self, stream: FileStream, batches: list[LineBatch]) -> None:
-        self.stats.truncations[stream.source] += 1
-        digest = head_digest(stream.head)
-        copy = find_copy(stream.path, len(stream.head), digest, stream.fid, stream.offset)
-        if copy is not None:
-            self._open_copy(copy, stream.source, stream.offset, stream.framer)
-        elif stream.at_eof:
-            self._flush(stream, batches)  # the file ended in that unfinished line
-        # else: we had read only part of a line when its file lost it, and no copy holds the
-        # rest; that fragment was never a line, so it is dropped rather than counted
-        stream.rewind(self._framer())
+                self.flush(stream, batches)
+        # one whose older generation was read to its end in this poll goes on at once
+        return batches, more or any(s.after and (s.after.closed or s.after.at_eof) for s in waiting)
 
     def _read(self, stream: FileStream, batches: list[LineBatch], now: float) -> int:
         """Read one stream up to its budget; returns the bytes read."""
@@ -275,16 +228,21 @@ class Tailer:
         if batch is None:
             return 0
         stream.last_data = now
-        batches.append(batch)
+        self._hand_out(stream, batch, batches)
         return batch.nbytes
 
-    @staticmethod
-    def _flush(stream: FileStream, batches: list[LineBatch]) -> None:
+    def flush(self, stream: FileStream, batches: list[LineBatch]) -> None:
         batch = stream.flush()
         if batch is not None:
-            batches.append(batch)
+            self._hand_out(stream, batch, batches)
+
+    def _hand_out(self, stream: FileStream, batch: LineBatch, batches: list[LineBatch]) -> None:
+        if stream.generation:
+            self.stats.generation_lines[stream.source] += len(batch.lines)
+        batches.append(batch)
 
     def _close(self, stream: FileStream) -> None:
+        self.closed.add(stream.fingerprint())
         stream.close()
         self.streams.pop((stream.source, stream.fid), None)
         if self._paths.get((stream.source, stream.path)) is stream:
@@ -292,8 +250,30 @@ class Tailer:
 
     # -- state -------------------------------------------------------------------------------
     def positions(self) -> list[Position]:
-        """Where every stream stands: committed together with what its lines produced."""
+        """Where every stream stands (those not durable yet: where they will start)."""
         return [stream.position() for stream in self.streams.values()]
+
+    def to_state(self) -> dict[str, Any]:
+        """A JSON-able section with all a restart needs. The streams not durable yet that it
+        includes become readable when `committed()` says it was written."""
+        self._included = [s for s in self.streams.values() if not s.durable]
+        for stream in self._included:
+            stream.refresh_head()  # it may have been written since it was found
+        return {
+            "positions": [p.to_json() for p in self.positions()],
+            "closed": self.closed.to_json(),
+        }
+
+    def committed(self) -> None:
+        """The last `to_state()` is durable: the streams it included may be read."""
+        for stream in self._included:
+            stream.durable = True
+        self._included = []
+
+    @property
+    def awaiting_commit(self) -> bool:
+        """Some stream is not read before a commit includes it: commit at once."""
+        return any(not s.durable for s in self.streams.values())
 
     def drain_all(self) -> list[LineBatch]:
         """At shutdown: read every file to its end and hand out partial lines."""
@@ -304,7 +284,8 @@ class Tailer:
             if not more:
                 break
         for stream in self.streams.values():
-            self._flush(stream, batches)
+            if stream.durable:
+                self.flush(stream, batches)
         return batches
 
     def lag(self) -> dict[str, int]:

@@ -97,16 +97,15 @@ class Piece:
 
 @dataclass
 class Committed:
-    positions: str = "[]"
+    positions: str = "{}"
     emitted: Counter[int] = field(default_factory=Counter)
     seen: set[Gen] = field(default_factory=set)
     seen_with_bytes: set[Gen] = field(default_factory=set)
 
 
 def save_positions(tailer: Tailer) -> str:
-    """`positions()` as the state file keeps them: JSON."""
-    found = tailer.positions()
-    return json.dumps([p.to_json() if hasattr(p, "to_json") else p for p in found])
+    """`to_state()` as the state file keeps it: JSON."""
+    return json.dumps(tailer.to_state())
 
 
 def load_positions(text: str) -> list[Any]:
@@ -381,8 +380,8 @@ class TailerModel(RuleBasedStateMachine):
     @precondition(lambda self: RESTARTS and self.tailer is None)
     @rule()
     def start(self) -> None:
-        restore = load_positions(self.committed.positions)
-        self.tailer = Tailer([self.spec], self.clock, OPTIONS, restore=restore)
+        self.tailer = Tailer([self.spec], self.clock, OPTIONS)
+        self.tailer.restore(json.loads(self.committed.positions))
 
     # -- checks ------------------------------------------------------------------------------
     @invariant()

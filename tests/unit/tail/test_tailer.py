@@ -1,4 +1,5 @@
 import gzip
+import json
 import os
 import shutil
 from pathlib import Path
@@ -157,10 +158,12 @@ def test_a_rename_to_a_name_the_globs_match_is_not_read_twice(tmp_path: Path) ->
 
 
 def restart(tailer: Tailer, tmp_path: Path, clock: FakeClock) -> Tailer:
-    positions = [Position.from_json(p.to_json()) for p in tailer.positions()]
+    section = json.loads(json.dumps(tailer.to_state()))
     tailer.close()
     spec = WatchSpec("app", (str(tmp_path / "*.log"),), ("*.gz",))
-    return Tailer([spec], clock, TailOptions(), restore=positions)
+    restarted = Tailer([spec], clock, TailOptions())
+    restarted.restore(section)
+    return restarted
 
 
 def test_restart_continues_where_it_stood(tmp_path: Path) -> None:
@@ -186,8 +189,11 @@ def stopped_after_one_line(tmp_path: Path, clock: FakeClock) -> list[Position]:
 
 
 def started_from(positions: list[Position], clock: FakeClock, *globs: Path) -> Tailer:
+    """A tailer restored from the old (version-1) form of the state: positions only."""
     spec = WatchSpec("app", tuple(str(g) for g in globs))
-    return Tailer([spec], clock, TailOptions(), restore=positions)
+    tailer = Tailer([spec], clock, TailOptions())
+    tailer.restore({"positions": [p.to_json() for p in positions]})
+    return tailer
 
 
 def test_a_rename_rotation_while_down_is_read_to_its_end(tmp_path: Path) -> None:

@@ -1,0 +1,130 @@
+"""Restoring the tailer from a committed section: each checkpointed file found again, then the
+rotated generations of each live file that were rotated away while we were down.
+
+Each position that was a live file at the commit is an *anchor* for its live path, and the
+generations nobody read are those found after it (tail/siblings.find_generations):
+
+- renamed to a rotated name (`create`): the names newer than where it is now;
+- truncated, its bytes in a rotated copy (copytruncate), or itself gone and a copy holding it
+  (compressed): the names newer than that copy;
+- seen only while empty, still at its path: the siblings modified at or after its mtime then;
+- truncated with no copy, or gone with none: likewise, by its mtime when last seen.
+
+An older generation (one read and closed before the commit) is never newer than the anchor: by
+its name, or by its mtime and the fingerprints of the streams closed before the commit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from logsidecar.tail.generations import Generation
+from logsidecar.tail.identity import FileId, head_digest
+from logsidecar.tail.known import RecentlyClosed
+from logsidecar.tail.rotation import known, open_copy, open_generations
+from logsidecar.tail.siblings import find_copy, find_generations, find_renamed, generation_of
+from logsidecar.tail.stream import FileStream, Position, read_head, stat_path
+
+if TYPE_CHECKING:
+    from logsidecar.tail.tailer import Tailer, WatchSpec
+
+
+@dataclass
+class _Anchor:
+    source: str
+    live: str  # the live path the position was committed at
+    reader: FileStream | None = None  # reads the anchor's bytes: the generations go after it
+    successor: FileStream | None = None  # the restored stream at `live`: it goes after them
+    after: Generation | None = None  # where the anchor's bytes are now, by name
+    since_ns: int | None = None  # else: its mtime when last seen
+    copy_first: bool = False  # it was empty: the oldest found is its copy
+    existed: frozenset[FileId] = frozenset()  # it was empty: its rotated siblings then
+
+
+def restore_section(tailer: Tailer, section: Mapping[str, Any]) -> None:
+    positions = [Position.from_json(p) for p in section.get("positions", [])]
+    tailer.closed = RecentlyClosed.from_json(section.get("closed", []))
+    anchors = []
+    # A file that was empty at the commit has no head to know it by, only its inode: it comes
+    # last, so that it cannot take a file another position knows better.
+    for pos in sorted(positions, key=lambda p: p.head_len == 0):
+        spec = tailer.spec_of(pos.source)
+        if spec is None or (pos.source, pos.fid) in tailer.streams:
+            continue
+        tailer.fresh_sources.discard(pos.source)
+        anchor = _restore_one(tailer, spec, pos)
+        if anchor is not None:
+            anchors.append(anchor)
+    for anchor in anchors:  # every checkpointed file is known now: the rest nobody read
+        generations = find_generations(
+            anchor.live, known(tailer), anchor.after, anchor.since_ns, anchor.existed
+        )
+        last = open_generations(
+            tailer, anchor.source, generations, anchor.reader, anchor.copy_first
+        )
+        if anchor.successor is not None:
+            anchor.successor.after = last
+        else:
+            tailer.read_next(anchor.source, anchor.live, last)
+
+
+def _restore_one(tailer: Tailer, spec: WatchSpec, pos: Position) -> _Anchor | None:
+    was_live = not pos.draining and spec.wants(pos.path)
+    since = pos.mtime_ns or None  # a version-1 position has none: no search by time
+    copy = None
+    path = locate(pos)
+    if path is None and pos.head_len:  # a copy is known by its head: never an empty one's
+        copy = find_copy(pos.path, pos.head_len, pos.head_digest, pos.offset, known(tailer))
+        path = copy.path if copy is not None else None
+        if copy is not None:
+            tailer.stats.recovered[pos.source] += 1
+    framer = tailer.framer()
+    framer.restore(b"", pos.skipping)
+    stream = None if path is None else FileStream.open(path, pos.source, framer, pos.offset)
+    if stream is None:
+        tailer.stats.lost.append(pos.path)
+        return _Anchor(pos.source, pos.path, since_ns=since) if was_live else None
+    live = not pos.draining and spec.wants(stream.path)
+    durable = stream.fid == pos.fid
+    if stream.size() < pos.offset:  # truncated while we were down
+        copy = find_copy(pos.path, pos.head_len, pos.head_digest, pos.offset, known(tailer))
+        reader = None
+        if copy is not None:
+            reader = open_copy(tailer, copy.path, pos.source, pos.offset, framer)
+        stream.rewind(tailer.framer())
+        tailer.adopt(stream, live, durable)
+        if not was_live:
+            return None
+        return _Anchor(pos.source, pos.path, reader, stream, copy, None if copy else since)
+    tailer.adopt(stream, live, durable)
+    if not was_live:
+        return None
+    if copy is not None:  # its head replaced, or its inode gone: read on in the copy
+        return _Anchor(pos.source, pos.path, stream, after=copy)
+    if stream.path == pos.path:
+        if pos.head_len or since is None:
+            return None  # where it was: nothing rotated after it
+        stream.siblings_then = pos.sibling_ids  # as they were when it was seen empty
+        existed = pos.sibling_ids
+        return _Anchor(pos.source, pos.path, None, stream, None, since, True, existed)
+    rotated = generation_of(stream.path, pos.path)
+    return None if rotated is None else _Anchor(pos.source, pos.path, stream, after=rotated)
+
+
+def locate(pos: Position) -> str | None:
+    """The path that names the checkpointed file now, checked by identity and head."""
+    candidates = [pos.path]
+    renamed = find_renamed(os.path.dirname(pos.path) or ".", pos.fid)
+    if renamed is not None and renamed != pos.path:
+        candidates.append(renamed)
+    for path in candidates:
+        st = stat_path(path)
+        if st is None or FileId.of(st) != pos.fid:
+            continue
+        head = read_head(path, pos.head_len)
+        if head is not None and len(head) == pos.head_len and head_digest(head) == pos.head_digest:
+            return path
+    return None

@@ -29,4 +29,6 @@ def test_a_corrupt_state_file_is_moved_aside(tmp_path: Path) -> None:
 
 def test_a_json_value_that_is_not_an_object_is_moved_aside(tmp_path: Path) -> None:
     (tmp_path / FILENAME).write_text(json.dumps([1, 2]))
-    assert (None, str(tmp_path / f"{FILENAME}.unusable-5"), "not a JSON object") == Checkpoint(tmp_path).load(5)
+    assert (None, str(tmp_path / f"{FILENAME}.unusable-5"), "not a JSON object") == Checkpoint(
+        tmp_path
+    ).load(5)

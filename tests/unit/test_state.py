@@ -55,13 +55,17 @@ def test_a_version_1_file_is_migrated_section_by_section(tmp_path: Path) -> None
 def test_a_newer_version_is_refused_and_left_in_place(tmp_path: Path) -> None:
     path = tmp_path / FILENAME
     path.write_text(json.dumps({"version": VERSION + 1, "written_at": 1.0}))
-    with pytest.raises(StateError, match=f"state file version {VERSION + 1} is newer than this logsidecar reads"):
+    with pytest.raises(
+        StateError, match=f"state file version {VERSION + 1} is newer than this logsidecar reads"
+    ):
         StateFile(str(tmp_path)).load(0.0)
     assert path.exists()
 
 
 def test_a_document_of_the_wrong_shape_is_moved_aside(tmp_path: Path) -> None:
-    (tmp_path / FILENAME).write_text(json.dumps({"version": VERSION, "written_at": "yesterday", "rules_digest": "x"}))
+    (tmp_path / FILENAME).write_text(
+        json.dumps({"version": VERSION, "written_at": "yesterday", "rules_digest": "x"})
+    )
     loaded = StateFile(str(tmp_path)).load(77.0)
     assert None is loaded.document
     assert str(tmp_path / f"{FILENAME}.unusable-77") == loaded.moved_aside

@@ -20,7 +20,11 @@ def round_trip(store: MetricStore, defs: list[MetricDef], now: float) -> MetricS
 
 def test_a_restored_series_still_expires_when_it_would_have() -> None:
     store = MetricStore([GAUGE])
-    store.apply(Observations(gauges={("queue_depth", ("a",)): [1.0, 3.0, 1.0]}, seen={("queue_depth", ("a",)): 100.0}))
+    store.apply(
+        Observations(
+            gauges={("queue_depth", ("a",)): [1.0, 3.0, 1.0]}, seen={("queue_depth", ("a",)): 100.0}
+        )
+    )
     restored = round_trip(store, [GAUGE], now=130.0)
     assert 0 == restored.expire(159.0)
     assert 1 == restored.expire(160.0)
@@ -90,6 +94,13 @@ def test_new_buckets_drop_a_histogram() -> None:
 
 
 def test_a_malformed_row_is_a_state_error_naming_the_metric() -> None:
-    state = {"hits_total": {"kind": "counter", "labels": ["u"], "buckets": [], "series": [[["a", "b"], 1.0]]}}
+    state = {
+        "hits_total": {
+            "kind": "counter",
+            "labels": ["u"],
+            "buckets": [],
+            "series": [[["a", "b"], 1.0]],
+        }
+    }
     with pytest.raises(StateError, match="metric 'hits_total'"):
         MetricStore([COUNTER]).from_state(state, 0.0)

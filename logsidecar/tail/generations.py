@@ -22,6 +22,10 @@ from dataclasses import dataclass
 
 from logsidecar.tail.identity import FileId
 
+# A file as it is at one moment: (device, inode, mtime, size). A new file that reuses a freed
+# inode is not the file that had it: its mtime and size tell them apart.
+FileState = tuple[int, int, int, int]
+
 _NUMBERED = re.compile(r"\.(\d+)(\.gz)?\Z")
 _DATED = re.compile(r"-(\d+(?:[-_]\d+)*)(?:\.(\d+))?(\.gz)?\Z")
 
@@ -68,6 +72,10 @@ class Generation:
     mtime_ns: int
     fid: FileId
     size: int
+
+    @property
+    def state(self) -> FileState:
+        return (self.fid.dev, self.fid.ino, self.mtime_ns, self.size)
 
 
 def compare(a: Generation, b: Generation) -> int:

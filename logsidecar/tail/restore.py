@@ -7,7 +7,8 @@ generations nobody read are those found after it (tail/siblings.find_generations
 - renamed to a rotated name (`create`): the names newer than where it is now;
 - truncated, its bytes in a rotated copy (copytruncate), or itself gone and a copy holding it
   (compressed): the names newer than that copy;
-- seen only while empty, still at its path: the siblings modified at or after its mtime then;
+- seen only while empty (known by its inode alone, which a new file may have taken): the
+  siblings modified at or after its mtime then, other than those it had then;
 - truncated with no copy, or gone with none: likewise, by its mtime when last seen.
 
 An older generation (one read and closed before the commit) is never newer than the anchor: by
@@ -21,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from logsidecar.tail.generations import Generation
+from logsidecar.tail.generations import FileState, Generation
 from logsidecar.tail.identity import FileId, head_digest
 from logsidecar.tail.known import RecentlyClosed
 from logsidecar.tail.rotation import known, open_copy, open_generations
@@ -41,7 +42,7 @@ class _Anchor:
     after: Generation | None = None  # where the anchor's bytes are now, by name
     since_ns: int | None = None  # else: its mtime when last seen
     copy_first: bool = False  # it was empty: the oldest found is its copy
-    existed: frozenset[FileId] = frozenset()  # it was empty: its rotated siblings then
+    existed: frozenset[FileState] = frozenset()  # it was empty: its siblings then
 
 
 def restore_section(tailer: Tailer, section: Mapping[str, Any]) -> None:
@@ -74,6 +75,7 @@ def restore_section(tailer: Tailer, section: Mapping[str, Any]) -> None:
 def _restore_one(tailer: Tailer, spec: WatchSpec, pos: Position) -> _Anchor | None:
     was_live = not pos.draining and spec.wants(pos.path)
     since = pos.mtime_ns or None  # a version-1 position has none: no search by time
+    existed = frozenset(pos.siblings)
     copy = None
     path = locate(pos)
     if path is None and pos.head_len:  # a copy is known by its head: never an empty one's
@@ -86,7 +88,7 @@ def _restore_one(tailer: Tailer, spec: WatchSpec, pos: Position) -> _Anchor | No
     stream = None if path is None else FileStream.open(path, pos.source, framer, pos.offset)
     if stream is None:
         tailer.stats.lost.append(pos.path)
-        return _Anchor(pos.source, pos.path, since_ns=since) if was_live else None
+        return _Anchor(pos.source, pos.path, since_ns=since, existed=existed) if was_live else None
     live = not pos.draining and spec.wants(stream.path)
     durable = stream.fid == pos.fid
     if stream.size() < pos.offset:  # truncated while we were down
@@ -104,12 +106,15 @@ def _restore_one(tailer: Tailer, spec: WatchSpec, pos: Position) -> _Anchor | No
         return None
     if copy is not None:  # its head replaced, or its inode gone: read on in the copy
         return _Anchor(pos.source, pos.path, stream, after=copy)
-    if stream.path == pos.path:
-        if pos.head_len or since is None:
-            return None  # where it was: nothing rotated after it
-        stream.siblings_then = pos.sibling_ids  # as they were when it was seen empty
-        existed = pos.sibling_ids
-        return _Anchor(pos.source, pos.path, None, stream, None, since, True, existed)
+    at_path = stream.path == pos.path
+    if not pos.head_len and since is not None:
+        # Known by its inode only, which a new file may have taken since: anchored by time.
+        if at_path:
+            stream.siblings_then = existed  # as they were when it was seen empty
+            return _Anchor(pos.source, pos.path, None, stream, None, since, True, existed)
+        return _Anchor(pos.source, pos.path, stream, None, None, since, False, existed)
+    if at_path:
+        return None  # where it was: nothing rotated after it
     rotated = generation_of(stream.path, pos.path)
     return None if rotated is None else _Anchor(pos.source, pos.path, stream, after=rotated)
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 import os
 import stat
 
-from logsidecar.tail.generations import Generation, newer_than, oldest_first, rotated_name
+from logsidecar.tail.generations import (
+    FileState,
+    Generation,
+    newer_than,
+    oldest_first,
+    rotated_name,
+)
 from logsidecar.tail.identity import HEAD_BYTES, FileId, head_digest
 from logsidecar.tail.known import Known
 from logsidecar.tail.stream import read_head
@@ -76,9 +82,9 @@ def find_copy(
     return None
 
 
-def sibling_ids(path: str) -> frozenset[FileId]:
-    """The files that are rotated generations of `path` now."""
-    return frozenset(g.fid for g in rotated_siblings(path))
+def sibling_ids(path: str) -> frozenset[FileState]:
+    """The files that are rotated generations of `path` now, as they are now."""
+    return frozenset(g.state for g in rotated_siblings(path))
 
 
 def find_generations(
@@ -86,15 +92,15 @@ def find_generations(
     known: Known,
     after: Generation | None = None,
     since_ns: int | None = None,
-    existed: frozenset[FileId] = frozenset(),
+    existed: frozenset[FileState] = frozenset(),
 ) -> list[Generation]:
     """The rotated generations of `path` that nobody read, oldest first: each not accounted for
     by `known`, not empty, and newer than `after` (by rotation order) or, with no such anchor,
     modified at or after `since_ns` (the mtime of `path` when it was last seen) and not one of
-    the files that `existed` then."""
+    the files that `existed` then, unchanged (see sibling_ids)."""
     found = []
     for gen in rotated_siblings(path):
-        if gen.fid in existed:
+        if gen.state in existed:
             continue
         if after is not None:
             if not newer_than(gen, after):

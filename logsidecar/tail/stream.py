@@ -9,6 +9,7 @@ from typing import Any
 
 from logsidecar.logline import LineBatch
 from logsidecar.tail.framing import Framer
+from logsidecar.tail.generations import FileState
 from logsidecar.tail.identity import HEAD_BYTES, FileId, head_digest
 from logsidecar.tail.known import Fingerprint
 
@@ -47,7 +48,7 @@ class Position:
     draining: bool = False  # rotated away or deleted: read to its end, then closed
     mtime_ns: int = 0  # the file's mtime and size when last looked at (0: not known)
     size: int = 0
-    siblings: tuple[tuple[int, int], ...] = ()  # seen empty: its rotated siblings then
+    siblings: tuple[FileState, ...] = ()  # seen empty: its rotated siblings then
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -55,12 +56,10 @@ class Position:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Position:
         fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        fields["siblings"] = tuple((int(d), int(i)) for d, i in fields.get("siblings", ()))
+        fields["siblings"] = tuple(
+            (int(d), int(i), int(m), int(n)) for d, i, m, n in fields.get("siblings", ())
+        )
         return cls(**fields)
-
-    @property
-    def sibling_ids(self) -> frozenset[FileId]:
-        return frozenset(FileId(d, i) for d, i in self.siblings)
 
     @property
     def fid(self) -> FileId:
@@ -99,7 +98,8 @@ class FileStream:
         self.durable = True
         self.generation = False
         self.after: FileStream | None = None
-        self.siblings_then: frozenset[FileId] = frozenset()  # when seen empty: its siblings
+        # when seen empty: its rotated siblings then (device, inode, mtime)
+        self.siblings_then: frozenset[FileState] = frozenset()
         self._refresh_head()
 
     @classmethod
@@ -162,7 +162,7 @@ class FileStream:
             self.draining,
             self.seen_mtime_ns,
             self.seen_size,
-            tuple(sorted((f.dev, f.ino) for f in self.siblings_then)) if not self.head else (),
+            tuple(sorted(self.siblings_then)) if not self.head else (),
         )
 
     def fingerprint(self) -> Fingerprint:

@@ -1,11 +1,12 @@
 """The Tailer against a model: random writes, rotations, truncations, deletions and crashes.
 
-Real files in a temp dir, a FakeClock, one source watching `app.log`. A writer appends by path
-(like an app that reopens its log for every line), sometimes leaving a line unfinished; rules
-rotate it as logrotate would (rename + create, or copy + truncate, keeping KEEP old files and
-deleting the oldest), truncate it, delete files, let a writer that has not reopened yet append to
-`app.log.1`, poll once or until quiet (after moving the clock, and committing after), crash
-(staying down, or restarting at once) and start.
+Real files in a temp dir, a FakeClock, one source watching `app.log`, `durable_first` on. A
+writer appends by path (like an app that reopens its log for every line), sometimes leaving a
+line unfinished; rules rotate it as logrotate would (rename + create, or copy + truncate, keeping
+KEEP old files and deleting the oldest), also several times in a row while the tailer is down,
+truncate it, delete files, let a writer that has not reopened yet append to `app.log.1`, poll
+once or until quiet (after moving the clock, and committing after), crash (staying down, or
+restarting at once, before or after the first commit) and start.
 
 Every line the writer writes is made of *pieces* with unique ids: a whole line is one piece
 (`p00012xxx`); an unfinished line is one piece, and its continuation another, written with a `+`
@@ -17,23 +18,33 @@ the quiet timeout, or when its file is rotated away before the line is finished)
 - at the end (after moving the clock past rotate_wait and partial_timeout, polling until quiet and
   `drain_all()`): every piece the tailer had to be able to read was emitted.
 
-Sequences the model once found are replayed as plain tests at the bottom. For a longer hunt:
-TAILER_MODEL_EXAMPLES=5000 pytest tests/unit/tail/test_model_stateful.py
+Sequences the model once found are replayed as plain tests (test_model_replays.py). For a longer
+hunt: TAILER_MODEL_EXAMPLES=5000 pytest tests/unit/tail/test_model_stateful.py
 
-Crash semantics, as the checkpoints give them: a commit takes `positions()` (through JSON, as the
-state file does) together with the pieces emitted so far; `crash` drops the tailer and forgets
-what it emitted since the last commit; `start` builds a fresh Tailer with `restore=` the committed
-positions. A commit, a crash and a start at once is a clean restart. The restart rules run only
-when Tailer has `positions()` (RESTARTS).
+Commits and crashes, as the processing loop and the checkpoint give them: a commit is
+`discover()`, `to_state()` (through JSON, as the state file keeps it) and `committed()`, taken
+together with the pieces emitted so far; a poll that leaves a stream waiting for a commit
+(`awaiting_commit`) commits at once, as the loop does (unless the rule says not to: a crash may
+come first). `crash` drops the tailer and forgets what it emitted since the last commit; `start`
+builds a fresh Tailer, `restore()`s the committed section and may commit at once. A commit, a
+crash and a start at once is a clean restart.
 
 Which pieces the tailer *had* to read — the rest may be lost, but never duplicated:
 - a generation of a file (its content between two truncations) is *seen* once a poll that said
-  "no more" ran while it was the content of `app.log`; *seen with bytes* if it was not empty
-  then. A crash rolls what was seen back to what the last commit had seen;
+  "no more", with no stream waiting for a commit, ran while it was the content of `app.log`;
+  *seen with bytes* if it was not empty then. A crash rolls what was seen back to what the last
+  commit had seen;
+- generations are numbered in the order they began; the *anchor* of a commit is the number of
+  `app.log`'s generation then (none when there was no `app.log`). A generation at least as new
+  as the last commit's anchor is *newer*: the restored tailer finds it wherever it went in the
+  directory, renamed or copied (by rotation order, or by time);
 - `app.log`'s current content is always readable (found by the globs);
-- content renamed away (`app.log` -> `app.log.1`) is readable if it was seen (followed by inode);
-- content moved to a copy by copytruncate is readable if it was seen with bytes (the copy is
-  found by the head of the file); a second copytruncate before it was seen loses the middle one;
+- content renamed away (`app.log` -> `app.log.1`) is readable if it was seen (followed by inode)
+  or, while the tailer is down, if it is newer;
+- content moved to a copy by copytruncate while the tailer runs is readable if any generation
+  of that file was seen: its stream finds the copy by the head it read, or by time when it saw
+  the file empty, and the copies newer than that one; while the tailer is down, if it was seen
+  with bytes (found by the head) or is newer;
 - content of a deleted file is readable only while the tailer that saw it is running (it holds the
   file open), and a truncation destroys what was not read yet;
 - a late write to a renamed file is readable while the tailer that saw the file is running and
@@ -43,16 +54,12 @@ Which pieces the tailer *had* to read — the rest may be lost, but never duplic
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -60,60 +67,16 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from logsidecar.clock import FakeClock
 from logsidecar.logline import LineBatch
-from logsidecar.tail import stream as stream_module
 from logsidecar.tail.tailer import Tailer, TailOptions, WatchSpec
+from tests.unit.tail.model_pieces import Committed, FileModel, Gen, Piece, check_line
 
-RESTARTS = hasattr(Tailer, "positions")  # the restore API; every restart rule is gated on it
 KEEP = 3  # rotated files kept, like logrotate's `rotate 3`
-OPTIONS = TailOptions(block_bytes=64, budget_bytes=256, rotate_wait=5.0, partial_timeout=5.0)
+OPTIONS = TailOptions(
+    block_bytes=64, budget_bytes=256, rotate_wait=5.0, partial_timeout=5.0, durable_first=True
+)
 QUIET = max(OPTIONS.rotate_wait, OPTIONS.partial_timeout) + 1.0
 ADVANCE = st.sampled_from([0.0, 0.0, 0.0, 0.1, 1.0, 4.9, 5.1, 12.0])  # clock moves before a poll
-PIECE = re.compile(r"p(\d{5})x*\Z")
-
-Gen = tuple[int, int]  # (file key, generation)
-
-
-@dataclass
-class FileModel:
-    key: int
-    gen: int = 0
-    copy_of: Gen | None = None  # a copytruncate copy: the generation it holds
-    last_write: float = 0.0
-    size: int = 0
-    maybe_closed: bool = False  # its stream may have been closed (quiet for rotate_wait)
-
-    @property
-    def current(self) -> Gen:
-        return (self.key, self.gen)
-
-
-@dataclass
-class Piece:
-    text: str
-    home: Gen  # the generation it was written into
-    follows: int | None = None  # the unfinished piece this one continues
-    must: bool = True  # False once it may rightly have been lost
-
-
-@dataclass
-class Committed:
-    positions: str = "{}"
-    emitted: Counter[int] = field(default_factory=Counter)
-    seen: set[Gen] = field(default_factory=set)
-    seen_with_bytes: set[Gen] = field(default_factory=set)
-
-
-def save_positions(tailer: Tailer) -> str:
-    """`to_state()` as the state file keeps it: JSON."""
-    return json.dumps(tailer.to_state())
-
-
-def load_positions(text: str) -> list[Any]:
-    data = json.loads(text)
-    position = getattr(stream_module, "Position", None)
-    if position is not None and hasattr(position, "from_json"):
-        return [position.from_json(d) for d in data]
-    return list(data)
+WAITING = st.sampled_from([True, True, True, False])  # commit at once when a stream waits
 
 
 class TailerModel(RuleBasedStateMachine):
@@ -123,8 +86,10 @@ class TailerModel(RuleBasedStateMachine):
         self.clock = FakeClock()
         self.spec = WatchSpec("app", (str(self.dir / "app.log"),))
         self.tailer: Tailer | None = Tailer([self.spec], self.clock, OPTIONS)
+        self.tailer.restore({})
         self.files: dict[str, FileModel] = {}  # name -> the file there now
         self.keys = 0
+        self.order: dict[Gen, int] = {}  # generation -> the order it began in
         self.pieces: list[Piece] = []
         self.partial: int | None = None  # the writer's unfinished piece
         self.emitted: Counter[int] = Counter()
@@ -136,11 +101,20 @@ class TailerModel(RuleBasedStateMachine):
     def path(self, name: str) -> Path:
         return self.dir / name
 
+    def began(self, gen: Gen) -> None:
+        self.order[gen] = len(self.order)
+
     def new_file(self, name: str, copy_of: Gen | None = None) -> FileModel:
         self.keys += 1
         fm = FileModel(self.keys, copy_of=copy_of, last_write=self.clock.monotonic())
         self.files[name] = fm
+        self.began(fm.current)
         return fm
+
+    def newer(self, gen: Gen) -> bool:
+        """At least as new as the last commit's anchor: a restored tailer finds it."""
+        anchor = self.committed.anchor
+        return anchor is not None and self.order[gen] >= anchor
 
     def append(self, name: str, texts: list[tuple[str, int | None]], newline: bool) -> None:
         """Append pieces (text, follows) to `name` by path, creating it if needed."""
@@ -187,38 +161,17 @@ class TailerModel(RuleBasedStateMachine):
     def emit(self, batches: list[LineBatch]) -> None:
         for batch in batches:
             for line in batch.lines:
-                self.emit_line(line)
-
-    def emit_line(self, line: str) -> None:
-        tokens = line.split("+")
-        continued = tokens[0] == "" and len(tokens) > 1
-        if continued:
-            tokens = tokens[1:]
-        ids = []
-        for token in tokens:
-            m = PIECE.match(token)
-            pid = int(m.group(1)) if m else -1
-            assert m and pid < len(self.pieces) and self.pieces[pid].text == token, (
-                f"emitted a line that was not written: {line!r}"
-            )
-            ids.append(pid)
-        first = self.pieces[ids[0]]
-        assert continued == (first.follows is not None), f"a '+' lost or invented: {line!r}"
-        for a, b in itertools.pairwise(ids):
-            assert self.pieces[b].follows == a, f"pieces of two lines glued together: {line!r}"
-        for pid in ids:
-            self.emitted[pid] += 1
-            assert 1 == self.emitted[pid], f"piece emitted twice: {self.pieces[pid].text!r}"
+                check_line(self.pieces, self.emitted, line)
 
     def readable_after_restart(self, gen: Gen) -> bool:
         """Whether a tailer restored from the last commit can still find `gen`'s bytes."""
         for name, fm in self.files.items():
             if fm.current == gen and name == "app.log":
                 return True  # found by the globs
-            if fm.current == gen:
-                return gen in self.committed.seen  # renamed away: followed by inode
-            if fm.copy_of == gen:
-                return gen in self.committed.seen_with_bytes  # a copy: found by the head
+            if fm.current == gen:  # renamed away: followed by inode, or found as a generation
+                return gen in self.committed.seen or self.newer(gen)
+            if fm.copy_of == gen:  # a copy: found by the head, or as a generation
+                return gen in self.committed.seen_with_bytes or self.newer(gen)
         return False  # deleted, or truncated without a copy
 
     # -- writing -----------------------------------------------------------------------------
@@ -270,7 +223,8 @@ class TailerModel(RuleBasedStateMachine):
         fm = self.files.pop("app.log")
         os.rename(self.path("app.log"), self.path("app.log.1"))
         self.files["app.log.1"] = fm
-        self.at_risk(fm.current, fm.current in self.seen)
+        down = self.tailer is None
+        self.at_risk(fm.current, fm.current in self.seen or (down and self.newer(fm.current)))
         self.path("app.log").touch()
         self.new_file("app.log")
 
@@ -283,10 +237,27 @@ class TailerModel(RuleBasedStateMachine):
         shutil.copyfile(self.path("app.log"), self.path("app.log.1"))
         copy = self.new_file("app.log.1", copy_of=fm.current)
         copy.size = fm.size
-        self.at_risk(fm.current, fm.current in self.seen_with_bytes)
+        if self.tailer is None:
+            readable = fm.current in self.seen_with_bytes or self.newer(fm.current)
+        else:  # its stream finds the copy: by the head it read, or by time if it was empty
+            readable = any(key == fm.key for key, _ in self.seen)
+        self.at_risk(fm.current, readable)
         os.truncate(self.path("app.log"), 0)
         fm.gen += 1
         fm.size = 0
+        self.began(fm.current)
+
+    @precondition(lambda self: self.tailer is None and "app.log" in self.files)
+    @rule(times=st.integers(2, KEEP + 1), copy=st.booleans(), n=st.integers(0, 3))
+    def rotate_while_down(self, times: int, copy: bool, n: int) -> None:
+        """Several logrotate runs while the tailer is down, with lines written between them."""
+        for _ in range(times):
+            if copy:
+                self.copytruncate()
+            else:
+                self.rotate_rename()
+            if n:
+                self.write_lines(n, 5)
 
     @precondition(lambda self: "app.log" in self.files)
     @rule()
@@ -296,6 +267,7 @@ class TailerModel(RuleBasedStateMachine):
         os.truncate(self.path("app.log"), 0)
         fm.gen += 1
         fm.size = 0
+        self.began(fm.current)
 
     @precondition(lambda self: bool(self.files))
     @rule(index=st.integers(0, KEEP))
@@ -320,43 +292,57 @@ class TailerModel(RuleBasedStateMachine):
                 self.seen_with_bytes.add(fm.current)
 
     def commit(self) -> None:
-        """What the processing loop does every commit_interval: positions and what they gave."""
+        """What the processing loop does at a commit: the section and what its lines gave."""
         assert self.tailer is not None
+        self.tailer.discover()
+        state = json.dumps(self.tailer.to_state())
+        fm = self.files.get("app.log")
         self.committed = Committed(
-            save_positions(self.tailer),
+            state,
             Counter(self.emitted),
             set(self.seen),
             set(self.seen_with_bytes),
+            None if fm is None else self.order[fm.current],
         )
+        self.tailer.committed()  # the state file is written
 
-    @precondition(lambda self: self.tailer is not None)
-    @rule(advance=ADVANCE, commit=st.booleans())
-    def poll_once(self, advance: float, commit: bool) -> None:
+    def poll(self, waiting: bool) -> bool:
+        """One poll, as the loop does it; whether it said there is more."""
         assert self.tailer is not None
-        self.clock.advance(advance)
         batches, more = self.tailer.poll()
         self.emit(batches)
+        if self.tailer.awaiting_commit:
+            if waiting:
+                self.commit()
+            return True
         if not more:
             self.mark_seen()
-        if commit and RESTARTS:
+        return more
+
+    @precondition(lambda self: self.tailer is not None)
+    @rule(advance=ADVANCE, commit=st.booleans(), waiting=WAITING)
+    def poll_once(self, advance: float, commit: bool, waiting: bool = True) -> None:
+        self.clock.advance(advance)
+        self.poll(waiting)
+        if commit:
             self.commit()
 
     @precondition(lambda self: self.tailer is not None)
-    @rule(advance=ADVANCE, commit=st.booleans())
-    def poll_until_quiet(self, advance: float = 0.0, commit: bool = False) -> None:
-        assert self.tailer is not None
+    @rule(advance=ADVANCE, commit=st.booleans(), waiting=WAITING)
+    def poll_until_quiet(
+        self, advance: float = 0.0, commit: bool = False, waiting: bool = True
+    ) -> None:
         self.clock.advance(advance)
         for _ in range(50):
-            batches, more = self.tailer.poll()
-            self.emit(batches)
-            if not more:
-                self.mark_seen()
+            if not self.poll(waiting) or (
+                not waiting and self.tailer and self.tailer.awaiting_commit
+            ):
                 break
-        if commit and RESTARTS:
+        if commit:
             self.commit()
 
     # -- crashes and restarts ----------------------------------------------------------------
-    @precondition(lambda self: RESTARTS and self.tailer is not None)
+    @precondition(lambda self: self.tailer is not None)
     @rule(commit_first=st.booleans(), stay_down=st.booleans())
     def crash(self, commit_first: bool = False, stay_down: bool = True) -> None:
         """SIGKILL: what was emitted since the last commit is forgotten, and read again.
@@ -377,11 +363,14 @@ class TailerModel(RuleBasedStateMachine):
         if not stay_down:
             self.start()
 
-    @precondition(lambda self: RESTARTS and self.tailer is None)
-    @rule()
-    def start(self) -> None:
+    @precondition(lambda self: self.tailer is None)
+    @rule(commit=st.booleans())
+    def start(self, commit: bool = True) -> None:
+        """Restore from the last commit; the loop commits once before its first read."""
         self.tailer = Tailer([self.spec], self.clock, OPTIONS)
-        self.tailer.restore(json.loads(self.committed.positions))
+        self.tailer.restore(json.loads(self.committed.state))
+        if commit:
+            self.commit()
 
     # -- checks ------------------------------------------------------------------------------
     @invariant()
@@ -418,66 +407,3 @@ TailerModel.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 test_tailer_against_the_model = TailerModel.TestCase
-
-
-def run_steps(*steps: tuple[str, dict[str, Any]]) -> None:
-    """Replay a sequence of rules (one the model once found), then the end-of-run checks."""
-    machine = TailerModel()
-    try:
-        for name, kwargs in steps:
-            getattr(machine, name)(**kwargs)
-            machine.nothing_emitted_twice()
-    except BaseException:
-        if machine.tailer is not None:
-            machine.tailer.close()
-        shutil.rmtree(machine.dir, ignore_errors=True)
-        raise
-    machine.teardown()
-
-
-def test_an_empty_file_deleted_while_down_is_not_mistaken_for_a_rotated_one() -> None:
-    # The committed position of an empty app.log has an empty head: it must not match app.log.1
-    # (already read) as its copytruncate copy, or app.log.1 is read again from 0.
-    run_steps(
-        ("write_lines", {"n": 1, "length": 0}),
-        ("poll_until_quiet", {}),
-        ("rotate_rename", {}),
-        ("poll_until_quiet", {"commit": True}),
-        ("crash", {}),
-        ("delete", {"index": 0}),  # app.log, the empty one
-        ("start", {}),
-        ("poll_once", {"advance": 0.0, "commit": False}),
-    )
-
-
-def test_an_empty_file_replaced_while_up_is_not_mistaken_for_a_rotated_one() -> None:
-    run_steps(
-        ("write_partial", {"length": 0}),
-        ("rotate_rename", {}),
-        ("poll_once", {"advance": 0.0, "commit": False}),
-        ("recreate", {"length": 0}),
-        ("poll_once", {"advance": 0.0, "commit": False}),
-        ("poll_once", {"advance": 0.0, "commit": False}),
-        ("rotate_rename", {}),
-        ("crash", {"commit_first": True, "stay_down": False}),  # a clean restart
-        ("poll_once", {"advance": 0.0, "commit": False}),
-    )
-
-
-def test_a_line_read_in_part_whose_copy_rotated_away_is_not_emitted_as_a_fragment() -> None:
-    # A poll stops mid-line (its byte budget ran out); then copytruncate runs more often than
-    # `rotate` keeps copies, so the rest of that line is nowhere. Its first part is not a line.
-    run_steps(
-        ("write_partial", {"length": 0}),
-        ("delete", {"index": 0}),
-        ("write_lines", {"n": 2, "length": 0}),
-        ("write_partial", {"length": 0}),
-        ("write_lines", {"n": 4, "length": 13}),
-        ("write_partial", {"length": 0}),
-        ("write_lines", {"n": 4, "length": 6}),  # more than one poll's budget in all
-        ("poll_once", {"advance": 0.0, "commit": False}),
-        ("copytruncate", {}),
-        ("copytruncate", {}),
-        ("copytruncate", {}),
-        ("copytruncate", {}),
-    )

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 from collections import Counter
 from dataclasses import dataclass, field
+
+import structlog
+
+log = structlog.get_logger("logsidecar")
 
 
 @dataclass
@@ -41,3 +46,28 @@ class TailOptions:
     # Read no byte of a newly found file before its identity is committed: to_state() includes
     # it, committed() makes it readable (so a crash before the commit cannot lose it).
     durable_first: bool = False
+
+
+class OpenFailures:
+    """Files to read that could not be opened, by (source, path): each failure episode (from the
+    first failed open to the first look that opens it, or no longer finds it) is counted in
+    `open_errors` and logged once."""
+
+    def __init__(self) -> None:
+        self._known: set[tuple[str, str]] = set()  # failing at the last look
+        self._now: set[tuple[str, str]] = set()  # failing at this one
+
+    def begin(self) -> None:
+        self._known, self._now = self._known | self._now, set()
+
+    def failed(self, source: str, path: str, error: OSError, stats: TailStats) -> None:
+        if error.errno == errno.ENOENT:
+            return  # not a failure: it went between the look and the open
+        key = (source, path)
+        if key not in self._known and key not in self._now:
+            stats.open_errors[source] += 1
+            log.warning("file_open_failed", path=path, source=source, error=str(error))
+        self._now.add(key)
+
+    def end(self) -> None:
+        self._known = self._now

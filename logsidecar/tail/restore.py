@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from errno import ENOENT
 from typing import TYPE_CHECKING, Any
 
 from logsidecar.tail.generations import FileState, Generation
@@ -85,7 +86,13 @@ def _restore_one(tailer: Tailer, spec: WatchSpec, pos: Position) -> _Anchor | No
             tailer.stats.recovered[pos.source] += 1
     framer = tailer.framer()
     framer.restore(b"", pos.skipping)
-    stream = None if path is None else FileStream.open(path, pos.source, framer, pos.offset)
+    stream, error = None, None
+    if path is not None:
+        stream, error = FileStream.open_or_error(path, pos.source, framer, pos.offset)
+    if stream is None and path is not None and error is not None and error.errno != ENOENT:
+        tailer.unopened.append(pos)  # there, but not readable now: tried again at each look
+        tailer.open_failed(pos.source, path, error)
+        return None
     if stream is None:
         tailer.stats.lost.append(pos.path)
         return _Anchor(pos.source, pos.path, since_ns=since, existed=existed) if was_live else None
@@ -119,8 +126,37 @@ def _restore_one(tailer: Tailer, spec: WatchSpec, pos: Position) -> _Anchor | No
     return None if rotated is None else _Anchor(pos.source, pos.path, stream, after=rotated)
 
 
+def retry_unopened(tailer: Tailer) -> None:
+    """Open the checkpointed files that were found but could not be opened at the restore: a
+    file that becomes readable goes on from its offset (and is not read again from 0)."""
+    for pos in list(tailer.unopened):
+        spec = tailer.spec_of(pos.source)
+        path = locate(pos) if spec is not None else None
+        if spec is None or path is None:
+            tailer.unopened.remove(pos)
+            if spec is not None:
+                tailer.stats.lost.append(pos.path)
+            continue
+        framer = tailer.framer()
+        framer.restore(b"", pos.skipping)
+        stream, error = FileStream.open_or_error(path, pos.source, framer, pos.offset)
+        if stream is None:
+            if error is not None:
+                tailer.open_failed(pos.source, path, error)
+            continue
+        tailer.unopened.remove(pos)
+        if head_digest(stream.head[: pos.head_len]) != pos.head_digest:
+            stream.close()  # another file took its inode: the globs will find it
+            tailer.stats.lost.append(pos.path)
+            continue
+        if stream.size() < pos.offset:
+            stream.rewind(tailer.framer())
+        tailer.adopt(stream, not pos.draining and spec.wants(path), durable=True)
+
+
 def locate(pos: Position) -> str | None:
-    """The path that names the checkpointed file now, checked by identity and head."""
+    """The path that names the checkpointed file now, checked by identity and head (a file
+    whose head cannot be read now is taken at its identity: opening it will tell)."""
     candidates = [pos.path]
     renamed = find_renamed(os.path.dirname(pos.path) or ".", pos.fid)
     if renamed is not None and renamed != pos.path:
@@ -130,6 +166,8 @@ def locate(pos: Position) -> str | None:
         if st is None or FileId.of(st) != pos.fid:
             continue
         head = read_head(path, pos.head_len)
+        if head is None and not path.endswith(".gz"):
+            return path  # unreadable now
         if head is not None and len(head) == pos.head_len and head_digest(head) == pos.head_digest:
             return path
     return None

@@ -54,7 +54,9 @@ def open_copy(
     tailer: Tailer, path: str, source: str, offset: int, framer: Framer
 ) -> FileStream | None:
     """Read the rest of a copytruncated file from its copy, with the framer it had."""
-    copy = FileStream.open(path, source, framer, offset)
+    copy, error = FileStream.open_or_error(path, source, framer, offset)
+    if error is not None:
+        tailer.open_failed(source, path, error)
     if copy is None or (source, copy.fid) in tailer.streams:
         if copy is not None:
             copy.close()
@@ -76,7 +78,9 @@ def open_generations(
     `copy_first`: the oldest is the copy of a file seen empty (counted as a copy read)."""
     last = first
     for gen in generations:
-        stream = FileStream.open(gen.path, source, tailer.framer(), 0)
+        stream, error = FileStream.open_or_error(gen.path, source, tailer.framer(), 0)
+        if error is not None:
+            tailer.open_failed(source, gen.path, error)
         if stream is None or (source, stream.fid) in tailer.streams:
             if stream is not None:
                 stream.close()

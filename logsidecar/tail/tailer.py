@@ -24,12 +24,9 @@ rotated away while we were down (tail/restore.py).
 
 from __future__ import annotations
 
-import errno
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import structlog
 
 from logsidecar.clock import Clock
 from logsidecar.logline import LineBatch
@@ -39,14 +36,12 @@ from logsidecar.tail.framing import Framer
 from logsidecar.tail.globs import selection
 from logsidecar.tail.identity import Change, FileId, classify
 from logsidecar.tail.known import RecentlyClosed
-from logsidecar.tail.options import TailOptions, TailStats
-from logsidecar.tail.restore import restore_section
+from logsidecar.tail.options import OpenFailures, TailOptions, TailStats
+from logsidecar.tail.restore import restore_section, retry_unopened
 from logsidecar.tail.siblings import sibling_ids
 from logsidecar.tail.stream import FileStream, Position, stat_path
 
 __all__ = ["TailOptions", "TailStats", "Tailer", "WatchSpec"]
-
-log = structlog.get_logger("logsidecar")
 
 
 @dataclass(frozen=True)
@@ -78,7 +73,8 @@ class Tailer:
         self._successor: dict[tuple[str, str], FileStream] = {}  # a new file at a live path
         # reads after this stream (the last rotated generation found before it)
         self._included: list[FileStream] = []  # not durable yet, in the last to_state()
-        self._open_failed: set[tuple[str, str]] = set()  # (source, path): logged, counted
+        self.open_failures = OpenFailures()
+        self.unopened: list[Position] = []  # restored, found, but could not be opened yet
 
     # -- set-up ------------------------------------------------------------------------------
     def framer(self) -> Framer:
@@ -124,13 +120,15 @@ class Tailer:
     # -- discovery ---------------------------------------------------------------------------
     def discover(self) -> None:
         fresh, self.fresh_sources = self.fresh_sources, set()
+        self.open_failures.begin()
+        retry_unopened(self)  # before the globs: such a file goes on from its offset, not 0
         for _ in range(2):  # a rename found frees its old path: look once more
             if not self._discover(fresh):
                 break
+        self.open_failures.end()
 
     def _discover(self, fresh: set[str]) -> bool:
         renamed = False
-        failed: set[tuple[str, str]] = set()
         for spec in self.specs:
             for path in expand(spec.paths, spec.exclude):
                 if (spec.source, path) in self._paths:
@@ -139,9 +137,8 @@ class Tailer:
                 offset = None if at_end else 0
                 stream, error = FileStream.open_or_error(path, spec.source, self.framer(), offset)
                 if stream is None:
-                    if error is not None and error.errno != errno.ENOENT:  # not just gone
-                        failed.add((spec.source, path))
-                        self._open_failed_once(spec.source, path, error)
+                    if error is not None:
+                        self.open_failed(spec.source, path, error)
                     continue
                 known = self.streams.get((spec.source, stream.fid))
                 if known is not None:  # a file we read, renamed to a name the globs match
@@ -151,14 +148,10 @@ class Tailer:
                     continue
                 stream.after = self._successor.pop((spec.source, path), None)
                 self.adopt(stream, live=True)
-        self._open_failed = failed  # a path that opened, or went, ends its failure episode
         return renamed
 
-    def _open_failed_once(self, source: str, path: str, error: OSError) -> None:
-        if (source, path) in self._open_failed:
-            return
-        self.stats.open_errors[source] += 1
-        log.warning("file_open_failed", path=path, source=source, error=str(error))
+    def open_failed(self, source: str, path: str, error: OSError) -> None:
+        self.open_failures.failed(source, path, error, self.stats)
 
     def rename(self, stream: FileStream, path: str, live: bool) -> None:
         if self._paths.get((stream.source, stream.path)) is stream:
@@ -260,7 +253,7 @@ class Tailer:
         for stream in self._included:
             stream.refresh_head()  # it may have been written since it was found
         return {
-            "positions": [p.to_json() for p in self.positions()],
+            "positions": [p.to_json() for p in self.positions() + self.unopened],
             "closed": self.closed.to_json(),
         }
 

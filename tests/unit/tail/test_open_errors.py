@@ -13,6 +13,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,6 +56,53 @@ print(json.dumps(out))
 """
 
 
+RESTORE_CHILD = r"""
+import json, os, sys
+from logsidecar.clock import FakeClock
+from logsidecar.tail.tailer import Tailer, TailOptions, WatchSpec
+
+directory, uid, gid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+os.setgroups([])
+os.setgid(gid)
+os.setuid(uid)
+log = os.path.join(directory, "app.log")
+spec = WatchSpec("app", (log,))
+def poll(tailer):
+    batches, _ = tailer.poll()
+    return [line for b in batches for line in b.lines]
+out = {}
+tailer = Tailer([spec], FakeClock(), TailOptions())
+out["first"] = poll(tailer)
+state = json.loads(json.dumps(tailer.to_state()))
+tailer.close()
+with open(log, "a") as f:
+    f.write("3\n")
+os.chmod(log, 0o000)  # unreadable when the sidecar comes back
+tailer = Tailer([spec], FakeClock(), TailOptions())
+tailer.restore(state)
+out["unreadable"] = [poll(tailer), poll(tailer)]
+out["kept"] = [(p["path"], p["offset"]) for p in tailer.to_state()["positions"]]
+out["stats"] = [dict(tailer.stats.open_errors), tailer.stats.lost]
+os.chmod(log, 0o644)
+out["readable"] = poll(tailer)
+print(json.dumps(out))
+"""
+
+
+def run_as_nobody(script: str, directory: Path) -> dict[str, Any]:
+    nobody = pwd.getpwnam("nobody")
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(directory), str(nobody.pw_uid), str(nobody.pw_gid)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert 0 == result.returncode, result.stderr
+    out: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return out
+
+
 @pytest.fixture
 def reachable_dir() -> Iterator[Path]:
     """A directory `nobody` can enter (pytest's tmp_path is under root's 0700 dirs)."""
@@ -78,15 +126,7 @@ def test_an_unreadable_file_is_counted_once_logged_once_and_read_when_readable(
     os.chown(log, nobody.pw_uid, nobody.pw_gid)
     log.chmod(0o000)
     os.chown(reachable_dir, nobody.pw_uid, nobody.pw_gid)  # it renames and creates there
-    result = subprocess.run(
-        [sys.executable, "-c", CHILD, str(reachable_dir), str(nobody.pw_uid), str(nobody.pw_gid)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert 0 == result.returncode, result.stderr
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    out = run_as_nobody(CHILD, reachable_dir)
     assert [[], [], []] == out["unreadable"]
     assert {"app": 1} == out["errors_1"]  # three polls, one episode
     assert ["1", "2"] == out["readable"]
@@ -95,3 +135,19 @@ def test_an_unreadable_file_is_counted_once_logged_once_and_read_when_readable(
     assert {"app": 1} == out["errors_3"]
     assert [(str(log), "app")] * 2 == [(e["path"], e["source"]) for e in out["logs"]]
     assert all("Permission denied" in e["error"] for e in out["logs"])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to another user")
+def test_a_checkpointed_file_unreadable_at_the_restore_goes_on_from_its_offset(
+    reachable_dir: Path,
+) -> None:
+    nobody = pwd.getpwnam("nobody")
+    log = reachable_dir / "app.log"
+    log.write_text("1\n2\n")
+    os.chown(log, nobody.pw_uid, nobody.pw_gid)
+    out = run_as_nobody(RESTORE_CHILD, reachable_dir)
+    assert ["1", "2"] == out["first"]
+    assert [[], []] == out["unreadable"]
+    assert [[str(log), 4]] == out["kept"]  # still committed where it stood
+    assert [{"app": 1}, []] == out["stats"]
+    assert ["3"] == out["readable"]  # not "1", "2" again

@@ -80,18 +80,21 @@ class Case:
 
     def restart_and_check(self, unseen: int, what: str) -> None:
         """Restart; every line written counted once; `unseen` generations of 5 lines read."""
-        unseen_lines = 5 * unseen
         with self.sidecar() as sidecar:
             sidecar.wait_ready()
-            end = time.monotonic() + 8.0
-            counted = None
-            while time.monotonic() < end:
-                counted = sample_value(sidecar.scrape(), "app_lines_total")
-                if counted is not None and counted >= self.written:
-                    break
-                time.sleep(0.1)
-            time.sleep(1.3)  # one more commit: nothing more may come
-            text = sidecar.scrape()
+            self.check(sidecar, unseen, what)
+
+    def check(self, sidecar: LocalSidecar, unseen: int, what: str) -> None:
+        """Once the count reached what was written and one more commit went by: exactly that."""
+        unseen_lines = 5 * unseen
+        end = time.monotonic() + 8.0
+        while time.monotonic() < end:
+            counted = sample_value(sidecar.scrape(), "app_lines_total")
+            if counted is not None and counted >= self.written:
+                break
+            time.sleep(0.1)
+        time.sleep(1.3)  # one more commit: nothing more may come
+        text = sidecar.scrape()
         counted = sample_value(text, "app_lines_total")
         lines = sample_value(text, "logsidecar_lines_total", source="app")
         gens = sample_value(text, "logsidecar_rotated_generations_read_total", source="app")

@@ -256,6 +256,8 @@ def run_torture(tmp_path: Path, mode: str) -> None:
         + "\n- ".join(problems)
         + "\nwhat happened:\n"
         + "\n".join(t.events)
+        + "\ncounts by sidecar: "
+        + t.progress()
         + "\nlast sidecar output:\n"
         + t.outputs[-1]
     )

@@ -194,7 +194,7 @@ class Torture:
             self.rotations += 1
             self.last_rotation = time.monotonic()
             down = "down" if self.sidecar is None else "frozen" if self.frozen else "running"
-            self.note(f"rotation {self.rotations} while {down}")
+            self.note(f"rotation {self.rotations} while {down}: {first.stat().st_size} bytes")
             if self.sidecar is None:
                 self.rotations_while_down += 1
             elif self.frozen:
@@ -278,6 +278,14 @@ class Torture:
             for s in family.samples
             if s.name == "torture_lines_by_block_total"
         }
+
+    def progress(self) -> str:
+        """What each sidecar process showed: its first and last count of lines."""
+        seen: dict[int, list[float]] = {}
+        for s in self.scrapes:
+            if s.values[LINES] is not None:
+                seen.setdefault(s.gen, []).append(s.values[LINES])
+        return " ".join(f"{gen}:{v[0]:g}..{v[-1]:g}" for gen, v in sorted(seen.items()))
 
     def counted(self, name: str = LINES) -> float:
         return self.sample(name) or 0.0

@@ -7,7 +7,8 @@ logrotate names the generations of `app.log` in one of two schemes:
 - dated (`dateext`): `app.log-20260102`, `app.log-2026-01-02`, `app.log-20260102-1767312000`,
   `app.log-20260102.1` (`.gz` likewise). A later date is newer; the digits are compared as
   numbers group by group, which orders every `dateformat` that puts the larger unit first. Two
-  names of one date (`-DATE`, `-DATE.1`) are told apart by their mtimes.
+  names of one date (`-DATE`, `-DATE.1`) are told apart by their mtimes. The kubelet's
+  `app.log.20260102-150405` (a dot, then eight digits or more) is dated too.
 
 Within a scheme the name decides and the mtime only breaks a tie; between two schemes (a file
 renamed by hand) only the mtimes can say. A compressed name other than `.gz` cannot be read, so it
@@ -26,8 +27,8 @@ from logsidecar.tail.identity import FileId
 # inode is not the file that had it: its mtime and size tell them apart.
 FileState = tuple[int, int, int, int]
 
-_NUMBERED = re.compile(r"\.(\d+)(\.gz)?\Z")
-_DATED = re.compile(r"-(\d+(?:[-_]\d+)*)(?:\.(\d+))?(\.gz)?\Z")
+_NUMBERED = re.compile(r"\.(\d{1,7})(\.gz)?\Z")
+_DATED = re.compile(r"(?:-|\.(?=\d{8}))(\d+(?:[-_]\d+)*)(?:\.(\d+))?(\.gz)?\Z")
 
 
 @dataclass(frozen=True)
@@ -51,15 +52,6 @@ def rotated_name(live: str, name: str) -> RotatedName | None:
     if m:
         groups = tuple(int(g) for g in re.split(r"[-_]", m.group(1)))
         return RotatedName("dated", groups, m.group(3) is not None)
-    return None
-
-
-def live_name(name: str) -> str | None:
-    """The live base name that `name` is a rotated generation of (`app.log.2.gz` -> `app.log`)."""
-    for pattern in (_NUMBERED, _DATED):
-        m = pattern.search(name)
-        if m and m.start() > 0:
-            return name[: m.start()]
     return None
 
 

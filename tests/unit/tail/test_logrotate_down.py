@@ -1,0 +1,53 @@
+"""Real logrotate runs while the sidecar is down: every generation is read once, oldest first."""
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.unit.tail.support import Sidecar, write
+
+LOGROTATE = Path("/usr/sbin/logrotate")
+pytestmark = pytest.mark.skipif(not LOGROTATE.exists(), reason="needs logrotate")
+
+
+def logrotate(logs: Path, directives: str) -> None:
+    """One forced run of the real logrotate on logs/app.log (config and state kept outside)."""
+    conf = logs.parent / "logrotate.conf"
+    conf.write_text(f"{logs / 'app.log'} {{\n  rotate 4\n  missingok\n  {directives}\n}}\n")
+    subprocess.run(
+        [str(LOGROTATE), "-f", "-s", str(logs.parent / "logrotate.state"), str(conf)],
+        check=True,
+        capture_output=True,
+    )
+
+
+def down_through(tmp_path: Path, directives: str, runs: int, pause: float = 0.0) -> list[str]:
+    """Commit after reading "1", go down, write and rotate `runs` times, restart: all it reads."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    write(logs / "app.log", "1")
+    sidecar = Sidecar(logs)
+    assert ["1"] == sidecar.read()
+    sidecar.commit()
+    sidecar.kill()
+    for n in range(runs):
+        write(logs / "app.log", f"{n + 2}")
+        logrotate(logs, directives)
+        time.sleep(pause)
+    write(logs / "app.log", "last")
+    return sidecar.restart()
+
+
+@pytest.mark.parametrize(
+    "directives",
+    ["create", "copytruncate", "create\n  compress\n  delaycompress", "copytruncate\n  compress"],
+)
+def test_three_logrotate_runs_while_down(tmp_path: Path, directives: str) -> None:
+    assert ["2", "3", "4", "last"] == down_through(tmp_path, directives, 3)
+
+
+def test_logrotate_dateext_runs_while_down(tmp_path: Path) -> None:
+    lines = down_through(tmp_path, "create\n  dateext\n  dateformat -%Y%m%d-%s", 2, pause=1.1)
+    assert ["2", "3", "last"] == lines

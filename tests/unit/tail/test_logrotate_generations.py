@@ -1,4 +1,5 @@
-"""Real logrotate runs while the sidecar is down: every generation is read once, oldest first."""
+"""Real logrotate runs while the sidecar is down, or faster than its polls: every generation is
+read once, oldest first."""
 
 import subprocess
 import time
@@ -51,3 +52,26 @@ def test_three_logrotate_runs_while_down(tmp_path: Path, directives: str) -> Non
 def test_logrotate_dateext_runs_while_down(tmp_path: Path) -> None:
     lines = down_through(tmp_path, "create\n  dateext\n  dateformat -%Y%m%d-%s", 2, pause=1.1)
     assert ["2", "3", "last"] == lines
+
+
+@pytest.mark.parametrize(
+    "directives",
+    [
+        "create",
+        "copytruncate",
+        "create\n  compress",
+        "copytruncate\n  compress",
+        "create\n  compress\n  delaycompress",
+    ],
+)
+def test_logrotate_runs_faster_than_the_polls(tmp_path: Path, directives: str) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    write(logs / "app.log", "1")
+    sidecar = Sidecar(logs)
+    assert ["1"] == sidecar.read()
+    for n in range(3):  # three runs, no poll between them
+        write(logs / "app.log", f"{n + 2}")
+        logrotate(logs, directives)
+    write(logs / "app.log", "last")
+    assert ["2", "3", "4", "last"] == sidecar.read()

@@ -33,7 +33,7 @@ from logsidecar.tail.siblings import (
     generation_of,
     sibling_ids,
 )
-from logsidecar.tail.stream import FileStream
+from logsidecar.tail.stream import FileStream, read_head
 
 if TYPE_CHECKING:
     from logsidecar.tail.tailer import Tailer
@@ -137,7 +137,7 @@ def truncated(tailer: Tailer, stream: FileStream, batches: list[LineBatch], seen
     copy = None
     if stream.head:
         digest = head_digest(stream.head)
-        copy = find_copy(stream.path, len(stream.head), digest, stream.offset, known(tailer))
+        copy = find_copy(stream.path, len(stream.head), digest, known(tailer), stream.head)
     last = None
     if copy is not None and (copy.name.gz or copy.size > stream.offset):
         last = open_copy(tailer, copy.path, stream.source, stream.offset, stream.framer)
@@ -146,7 +146,8 @@ def truncated(tailer: Tailer, stream: FileStream, batches: list[LineBatch], seen
     # else: we had read only part of a line when its file lost it, and no copy holds the
     # rest; that fragment was never a line, so it is dropped rather than counted
     if copy is not None and last is None:  # we read all it holds: known, not unseen
-        tailer.closed.add(Fingerprint(copy.fid, len(stream.head), head_digest(stream.head)))
+        theirs = read_head(copy.path) or b""
+        tailer.closed.add(Fingerprint(copy.fid, len(theirs), head_digest(theirs)))
     since = None if copy is not None else seen_ns
     existed = stream.siblings_then if not stream.head else frozenset()
     generations = find_generations(stream.path, known(tailer), copy, since, existed)

@@ -62,24 +62,29 @@ def generation_of(path: str, live: str) -> Generation | None:
 
 
 def find_copy(
-    path: str, head_len: int, digest: str, min_size: int, known: Known
+    path: str, head_len: int, digest: str, known: Known, head: bytes = b""
 ) -> Generation | None:
     """The oldest rotated copy of `path` (app.log.1, app.log-20260101, app.log.1.gz ...) that no
-    stream accounts for, whose first `head_len` bytes have `digest` and which holds at least
-    `min_size` bytes: where a copytruncate put the bytes we had read and those we had not. The
-    oldest, because a later copy with the same head can only hold a later generation. A file with
-    no head (empty) has no copy to find by it (see find_generations)."""
+    stream accounts for and whose first `head_len` bytes have `digest`: where a copytruncate put
+    the bytes we had read and those we had not. The oldest, because a later copy with the same
+    head can only hold a later generation. It may hold less than we had read (a line written
+    between logrotate's copy and its truncation is in neither file): it is our copy all the same,
+    with nothing left in it to read; given our `head` itself (not just its digest), a copy whose
+    whole content is the start of it is found too, when no copy holds all of it: the newest such
+    (an old file that held only a first line we read too is older). A file with no head (empty)
+    has no copy to find by it (see find_generations)."""
     if not head_len:
         return None
+    short = None
     for gen in rotated_siblings(path):
-        if not gen.name.gz and gen.size < min_size:
+        theirs = read_head(gen.path, HEAD_BYTES)
+        if not theirs or known.accounts_for(gen.fid, theirs):
             continue
-        head = read_head(gen.path, HEAD_BYTES)
-        if head is None or len(head) < head_len or known.accounts_for(gen.fid, head):
-            continue
-        if head_digest(head[:head_len]) == digest:
+        if len(theirs) >= head_len and head_digest(theirs[:head_len]) == digest:
             return gen
-    return None
+        if len(theirs) < min(len(head), HEAD_BYTES) and head.startswith(theirs):
+            short = gen  # all of it is what we read first: a copy made before we read more
+    return short
 
 
 def sibling_ids(path: str) -> frozenset[FileState]:

@@ -1,6 +1,8 @@
 """Rotations faster than the polls: every generation in between is read (siblings of bug 2), and
 a file seen only while empty still has its copytruncate copy found (bug 3)."""
 
+import os
+import shutil
 from pathlib import Path
 
 from logsidecar.clock import FakeClock
@@ -143,3 +145,42 @@ def test_a_checkpointed_file_deleted_while_down_anchors_by_its_mtime(tmp_path: P
         rotate_create(tmp_path, new)
     assert ["2", "3", "4", "5", "6", "7"] == sidecar.restart()
     assert [str(tmp_path / "app.log")] == sidecar.tailer.take_stats().lost
+
+
+def copytruncate_with_a_line_in_the_window(directory: Path) -> None:
+    """logrotate's copy, then a line appended before its truncation: that line is in no file."""
+    shutil.copyfile(directory / "app.log", directory / "app.log.1")
+    write(directory / "app.log", "window")
+
+
+def test_a_copy_shorter_than_what_was_read_is_not_read_again(tmp_path: Path) -> None:
+    write(tmp_path / "app.log", "1", "2")
+    tailer = tailer_of(tmp_path)
+    assert ["1", "2"] == lines_of(tailer)
+    copytruncate_with_a_line_in_the_window(tmp_path)
+    assert ["window"] == lines_of(tailer)
+    os.truncate(tmp_path / "app.log", 0)
+    write(tmp_path / "app.log", "3")
+    assert ["3"] == lines_of(tailer)
+    copy = tmp_path / "app.log.1"  # its mtime as coarse as the kernel's clock may make it:
+    os.utime(copy, ns=(0, os.stat(tmp_path / "app.log").st_mtime_ns + 1))  # not older than ours
+    os.truncate(tmp_path / "app.log", 0)  # truncated again, no copy: searched for by time
+    write(tmp_path / "app.log", "4")
+    assert ["4"] == lines_of(tailer)
+    assert not tailer.take_stats().generations
+
+
+def test_a_copy_shorter_than_the_committed_offset_is_not_read_again(tmp_path: Path) -> None:
+    # The checkpoint knows the head by its digest: the copy must hold all of it (1 KiB here).
+    first = [f"{i:03d}" + "x" * 60 for i in range(20)]
+    write(tmp_path / "app.log", *first)
+    sidecar = Sidecar(tmp_path)
+    assert first == sidecar.read()
+    copytruncate_with_a_line_in_the_window(tmp_path)
+    assert ["window"] == sidecar.read()
+    sidecar.commit()
+    sidecar.kill()
+    os.truncate(tmp_path / "app.log", 0)
+    write(tmp_path / "app.log", "3")
+    copytruncate(tmp_path, "4")  # and one more: its copy is newer than ours, read from 0
+    assert ["3", "4"] == sidecar.restart()

@@ -184,3 +184,14 @@ def test_a_copy_shorter_than_the_committed_offset_is_not_read_again(tmp_path: Pa
     write(tmp_path / "app.log", "3")
     copytruncate(tmp_path, "4")  # and one more: its copy is newer than ours, read from 0
     assert ["3", "4"] == sidecar.restart()
+
+
+def test_a_file_deleted_then_its_successor_rotated_before_a_poll(tmp_path: Path) -> None:
+    write(tmp_path / "app.log", "1")
+    tailer = tailer_of(tmp_path)
+    assert ["1"] == lines_of(tailer)
+    os.unlink(tmp_path / "app.log")  # the app deleted its log and started a new one
+    write(tmp_path / "app.log", "2")
+    rotate_create(tmp_path, "3")  # and that one was rotated before the next poll
+    assert ["2", "3"] == lines_of(tailer)
+    assert {"app": 1} == dict(tailer.take_stats().generations)

@@ -80,7 +80,7 @@ def _restore_one(tailer: Tailer, spec: WatchSpec, pos: Position) -> _Anchor | No
     copy = None
     path = locate(pos)
     if path is None and pos.head_len:  # a copy is known by its head: never an empty one's
-        copy = find_copy(pos.path, pos.head_len, pos.head_digest, known(tailer))
+        copy = find_copy(pos.path, pos.head_len, pos.head_digest, known(tailer), pos.head_bytes)
         path = copy.path if copy is not None else None
         if copy is not None:
             tailer.stats.recovered[pos.source] += 1
@@ -99,7 +99,7 @@ def _restore_one(tailer: Tailer, spec: WatchSpec, pos: Position) -> _Anchor | No
     live = not pos.draining and spec.wants(stream.path)
     durable = stream.fid == pos.fid
     if copy is None and stream.size() < pos.offset:  # truncated while we were down
-        copy = find_copy(pos.path, pos.head_len, pos.head_digest, known(tailer))
+        copy = find_copy(pos.path, pos.head_len, pos.head_digest, known(tailer), pos.head_bytes)
         reader = None
         if copy is not None:
             reader = open_copy(tailer, copy.path, pos.source, pos.offset, framer)

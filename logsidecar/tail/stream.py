@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import os
 from dataclasses import dataclass
@@ -49,6 +50,13 @@ class Position:
     mtime_ns: int = 0  # the file's mtime and size when last looked at (0: not known)
     size: int = 0
     siblings: tuple[FileState, ...] = ()  # seen empty: its rotated siblings then
+    # A head shorter than HEAD_BYTES, itself (base64): a copytruncate copy made before we read
+    # our last line holds less than the head, so only the bytes can tell it is ours
+    short_head: str = ""
+
+    @property
+    def head_bytes(self) -> bytes:
+        return base64.b64decode(self.short_head) if self.short_head else b""
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -163,6 +171,7 @@ class FileStream:
             self.seen_mtime_ns,
             self.seen_size,
             tuple(sorted(self.siblings_then)) if not self.head else (),
+            base64.b64encode(self.head).decode() if 0 < len(self.head) < HEAD_BYTES else "",
         )
 
     def fingerprint(self) -> Fingerprint:

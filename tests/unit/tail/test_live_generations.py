@@ -195,3 +195,20 @@ def test_a_file_deleted_then_its_successor_rotated_before_a_poll(tmp_path: Path)
     rotate_create(tmp_path, "3")  # and that one was rotated before the next poll
     assert ["2", "3"] == lines_of(tailer)
     assert {"app": 1} == dict(tailer.take_stats().generations)
+
+
+def test_a_small_file_s_copy_shorter_than_its_committed_head_is_not_read_again(
+    tmp_path: Path,
+) -> None:
+    # Under 1 KiB, the whole file is the head: the copy made before our last line lacks part of
+    # it, so the committed head itself (not only its digest) tells the copy is ours.
+    write(tmp_path / "app.log", "1", "2")
+    sidecar = Sidecar(tmp_path)
+    assert ["1", "2"] == sidecar.read()
+    copytruncate_with_a_line_in_the_window(tmp_path)
+    assert ["window"] == sidecar.read()
+    sidecar.commit()
+    sidecar.kill()
+    os.truncate(tmp_path / "app.log", 0)
+    write(tmp_path / "app.log", "3")
+    assert ["3"] == sidecar.restart()

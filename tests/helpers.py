@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,6 +16,24 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.e2e.prom import free_port, http_get
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+EVERY_LINE_RULES = """\
+version: 1
+sources:
+  - name: app
+    paths: [{glob}]
+rules:
+  - name: all
+    metrics:
+      - counter: app_lines_total
+        help: {help}
+"""
+
+
+def every_line_rules(glob: str | Path, help: str = "Every line.") -> str:
+    """A rule file counting every line of the files `glob` names in `app_lines_total`."""
+    return EVERY_LINE_RULES.format(glob=json.dumps(str(glob)), help=help)
 
 
 def sample_value(exposition: str, name: str, **labels: str) -> float | None:

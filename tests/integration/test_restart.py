@@ -7,26 +7,14 @@ import signal
 import time
 from pathlib import Path
 
-from tests.helpers import LocalSidecar, sample_value
-
-RULES = """\
-version: 1
-sources:
-  - name: app
-    paths: [{glob}]
-rules:
-  - name: all
-    metrics:
-      - counter: app_lines_total
-        help: Every line.
-"""
+from tests.helpers import LocalSidecar, every_line_rules, sample_value
 
 
 def setup(tmp_path: Path) -> tuple[Path, Path]:
     logs = tmp_path / "logs"
     logs.mkdir()
     rules = tmp_path / "rules.yaml"
-    rules.write_text(RULES.format(glob=json.dumps(str(logs / "*.log"))))
+    rules.write_text(every_line_rules(logs / "*.log"))
     return rules, logs / "app.log"
 
 

@@ -9,20 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import REPO_ROOT, LocalSidecar, sample_value
+from tests.helpers import REPO_ROOT, LocalSidecar, every_line_rules, sample_value
 from tests.kubelet import ConfigMapVolume
 
-RULES = """\
-version: 1
-sources:
-  - name: app
-    paths: [{glob}]
-rules:
-  - name: all
-    metrics:
-      - counter: app_lines_total
-        help: Every line.
-"""
 BROKEN = "version: 1\nrules:\n  - name: x\n    sauce: y\n"
 
 
@@ -37,7 +26,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 def good_rules(tmp_path: Path) -> Path:
     (tmp_path / "logs").mkdir(exist_ok=True)
     rules = tmp_path / "rules.yaml"
-    rules.write_text(RULES.format(glob=json.dumps(str(tmp_path / "logs" / "*.log"))))
+    rules.write_text(every_line_rules(tmp_path / "logs" / "*.log"))
     return rules
 
 
@@ -110,7 +99,7 @@ def test_bad_rules_at_start_run_not_ready_until_the_configmap_is_fixed(tmp_path:
         status = json.loads(sidecar.get("/-/status")[1])
         assert "unknown key 'sauce'" in status["last_reload_error"]
         assert status["not_ready_because"][0].startswith("no rule set loaded: ")
-        volume.write({"rules.yaml": RULES.format(glob=json.dumps(str(log)))})
+        volume.write({"rules.yaml": every_line_rules(log)})
         sidecar.wait_for("app_lines_total", 2)
         sidecar.wait_ready(deadline=5)
         assert 1.0 == sample_value(sidecar.scrape(), "logsidecar_config_last_reload_successful")

@@ -9,18 +9,7 @@ from pathlib import Path
 from logsidecar.app import App
 from logsidecar.clock import FakeClock
 from logsidecar.settings import Settings
-
-RULES = """\
-version: 1
-sources:
-  - name: app
-    paths: [{glob}]
-rules:
-  - name: all
-    metrics:
-      - counter: app_lines_total
-        help: {help}
-"""
+from tests.helpers import every_line_rules
 
 
 def make_app(
@@ -29,7 +18,7 @@ def make_app(
     logs = tmp_path / "logs"
     logs.mkdir(exist_ok=True)
     rules = tmp_path / "rules.yaml"
-    rules.write_text(RULES.format(glob=json.dumps(str(logs / "*.log")), help=help))
+    rules.write_text(every_line_rules(logs / "*.log", help))
     settings = Settings(
         rules=str(rules),
         port=0,

@@ -60,6 +60,7 @@ def restore_section(tailer: Tailer, section: Mapping[str, Any]) -> None:
         anchor = _restore_one(tailer, spec, pos)
         if anchor is not None:
             anchors.append(anchor)
+    _relink(tailer, positions)
     for anchor in anchors:  # every checkpointed file is known now: the rest nobody read
         generations = find_generations(
             anchor.live, known(tailer), anchor.after, anchor.since_ns, anchor.existed
@@ -71,6 +72,15 @@ def restore_section(tailer: Tailer, section: Mapping[str, Any]) -> None:
             anchor.successor.after = last
         else:
             tailer.read_next(anchor.source, anchor.live, last)
+
+
+def _relink(tailer: Tailer, positions: list[Position]) -> None:
+    """Streams committed while waiting for another (generations read in rotation order) wait
+    for it again."""
+    for pos in positions:
+        stream = tailer.streams.get((pos.source, pos.fid))
+        if stream is not None and len(pos.after) == 2 and stream.after is None:
+            stream.after = tailer.streams.get((pos.source, FileId(*pos.after)))
 
 
 def _restore_one(tailer: Tailer, spec: WatchSpec, pos: Position) -> _Anchor | None:
@@ -98,6 +108,7 @@ def _restore_one(tailer: Tailer, spec: WatchSpec, pos: Position) -> _Anchor | No
         return _Anchor(pos.source, pos.path, since_ns=since, existed=existed) if was_live else None
     live = not pos.draining and spec.wants(stream.path)
     durable = stream.fid == pos.fid
+    stream.generation = pos.generation and durable  # its lines still count as recovered
     if copy is None and stream.size() < pos.offset:  # truncated while we were down
         copy = find_copy(pos.path, pos.head_len, pos.head_digest, known(tailer), pos.head_bytes)
         reader = None

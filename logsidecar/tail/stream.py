@@ -53,6 +53,8 @@ class Position:
     # A head shorter than HEAD_BYTES, itself (base64): a copytruncate copy made before we read
     # our last line holds less than the head, so only the bytes can tell it is ours
     short_head: str = ""
+    generation: bool = False  # an unseen rotated generation being read (its lines are counted)
+    after: tuple[int, ...] = ()  # (dev, ino) of the stream read before this one, if any
 
     @property
     def head_bytes(self) -> bytes:
@@ -64,6 +66,7 @@ class Position:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Position:
         fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        fields["after"] = tuple(int(n) for n in fields.get("after", ()))
         fields["siblings"] = tuple(
             (int(d), int(i), int(m), int(n)) for d, i, m, n in fields.get("siblings", ())
         )
@@ -172,6 +175,10 @@ class FileStream:
             self.seen_size,
             tuple(sorted(self.siblings_then)) if not self.head else (),
             base64.b64encode(self.head).decode() if 0 < len(self.head) < HEAD_BYTES else "",
+            self.generation,
+            (self.after.fid.dev, self.after.fid.ino)
+            if self.after and not self.after.closed
+            else (),
         )
 
     def fingerprint(self) -> Fingerprint:

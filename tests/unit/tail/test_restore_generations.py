@@ -30,6 +30,21 @@ def test_create_rotations_while_down_read_every_generation_in_order(tmp_path: Pa
     assert ({"app": 2}, {"app": 2}) == (dict(stats.generations), dict(stats.generation_lines))
 
 
+def test_generations_committed_but_not_yet_read_still_count_as_recovered(tmp_path: Path) -> None:
+    sidecar = committed_after(tmp_path, "1")
+    write(tmp_path / "app.log", "2")
+    rotate_create(tmp_path, "3")
+    rotate_create(tmp_path, "4")
+    sidecar.kill()
+    sidecar.start()  # finds the unseen generations: they wait for a commit, which comes...
+    sidecar.commit()
+    assert {"app": 1} == dict(sidecar.tailer.take_stats().generations)
+    sidecar.kill()  # ...and then a kill before a line of them was read
+    sidecar.start()
+    assert ["2", "3", "4"] == sidecar.read()
+    assert {"app": 1} == dict(sidecar.tailer.take_stats().generation_lines)
+
+
 def test_copytruncates_while_down_read_every_copy_in_order(tmp_path: Path) -> None:
     sidecar = committed_after(tmp_path, "1")
     write(tmp_path / "app.log", "2")

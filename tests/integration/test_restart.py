@@ -7,6 +7,7 @@ import signal
 import time
 from pathlib import Path
 
+from logsidecar.tail.identity import head_digest
 from tests.helpers import LocalSidecar, every_line_rules, sample_value
 
 
@@ -107,3 +108,35 @@ def test_a_multiline_event_half_read_at_a_crash_is_completed_after_restart(
         text = second.scrape()
         assert 6.0 == sample_value(text, "logsidecar_lines_total", source="app")
         assert 1.0 == sample_value(text, "app_whole_two_total")  # its two halves joined
+
+
+def test_a_state_file_of_the_previous_release_is_migrated_and_continued(tmp_path: Path) -> None:
+    # As logsidecar 0.1 (state version 1) wrote it: the file read to its end, and a counter that
+    # had counted more than this file holds (earlier files), so a fresh start would show less.
+    rules, log = setup(tmp_path)
+    append(log, 0, 100)
+    st = log.stat()
+    head = log.read_bytes()[:1024]
+    v1 = {
+        "version": 1,
+        "written_at": 1.0,
+        "rules_digest": "old",
+        "positions": [
+            {"source": "app", "path": str(log), "dev": st.st_dev, "ino": st.st_ino,
+             "head_len": len(head), "head_digest": head_digest(head), "offset": st.st_size,
+             "skipping": False, "draining": False}
+        ],
+        "metrics": {
+            "app_lines_total": {"kind": "counter", "labels": [], "buckets": [], "series": [[[], 1000.0]]}
+        },
+        "pending_events": {},
+    }  # fmt: skip
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "logsidecar-state.json").write_text(json.dumps(v1))
+    append(log, 100, 20)
+    with LocalSidecar(rules, tmp_path, state_dir=str(state)) as sidecar:
+        sidecar.wait_ready()
+        sidecar.wait_for("app_lines_total", 1020)  # 1000 restored + the 20 new lines only
+    assert '"from_version": 1' in sidecar.output()
+    assert 2 == json.loads((state / "logsidecar-state.json").read_text())["version"]

@@ -101,6 +101,8 @@ class Reloader:
             self._failed_digest = digest
             ruleset = parse_rule_texts(texts, digest)
         except RuleError as exc:
+            if only_if_changed and not self.last_ok and str(exc) == self.last_error:
+                return Outcome(False, self.last_error)  # the same problem, already reported
             return self._failed(reason, exc)
         self.reloads += counted
         self._failed_digest = ""

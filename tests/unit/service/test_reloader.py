@@ -146,3 +146,15 @@ def test_a_request_nobody_answers_times_out_with_a_failure() -> None:
         outcome.ok,
         outcome.message,
     )
+
+
+def test_rules_that_cannot_be_read_are_reported_once_not_at_every_check(tmp_path: Path) -> None:
+    reloader, _, path = make(tmp_path, rules_text("a"))
+    reloader.load("startup")
+    path.write_bytes(b"\xff\xfe not utf-8")
+    for _ in range(3):
+        assert False is reloader.load("change", only_if_changed=True).ok
+    assert (1, 1) == (reloader.reloads, reloader.failures)
+    assert "cannot read" in reloader.last_error
+    assert False is reloader.load("http").ok  # asked for: tried and counted
+    assert (2, 2) == (reloader.reloads, reloader.failures)

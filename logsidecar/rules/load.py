@@ -11,6 +11,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -18,6 +19,7 @@ from pydantic import ValidationError
 
 from logsidecar.errors import RuleError, RuleProblem
 from logsidecar.rules.conditions import Match, compile_match
+from logsidecar.rules.detectorcheck import check_detector, explain, strip_tag
 from logsidecar.rules.lint import LintRule, Warn, lint
 from logsidecar.rules.model import RuleFile
 from logsidecar.rules.regex import compile_pattern
@@ -86,8 +88,12 @@ class _Checker:
         except ValidationError as exc:
             seen: set[Path] = set()
             for err in exc.errors():
-                loc = tuple(err["loc"])
+                loc = strip_tag(tuple(err["loc"]))
                 kind = err["type"]
+                spot = explain(loc, err)
+                if spot is not None:
+                    self.report(f, *spot)
+                    continue
                 if kind == "extra_forbidden":
                     path = f.positions.resolve(loc)
                     self.report(f, path, f"unknown key {loc[-1]!r}", at_key=True)
@@ -142,10 +148,7 @@ class _Checker:
                 if isinstance(ref, str) and ref not in sources:
                     self.report(f, ("rules", i, "source"), f"unknown source {ref!r}")
             for i, det in _entries(f.data, "detectors"):
-                for key in ("rule", "numerator", "denominator"):
-                    ref = det.get(key)
-                    if isinstance(ref, str) and ref not in rules:
-                        self.report(f, ("detectors", i, key), f"unknown rule {ref!r}")
+                check_detector(det, ("detectors", i), rules, sources, partial(self.report, f))
         self.metrics(files)
         return lists
 

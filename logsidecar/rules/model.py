@@ -1,33 +1,29 @@
 """Typed, frozen models of a rule file. Bad rules fail here, at load, never while streaming.
 
 `match` blocks are kept as plain data in the models and compiled by `rules.conditions`, which
-knows the position of every key and so can point at the offending one.
+knows the position of every key and so can point at the offending one. Detectors, one model per
+`type`, are in `rules.detectors`.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from logsidecar.rules.detectors import Detector as Detector  # re-exported
 from logsidecar.rules.durations import Duration
+from logsidecar.rules.frozen import LABEL_NAME, Frozen
 from logsidecar.rules.timestamps import format_problem
 
 Scalar = str | int | float | bool
 DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
 class Multiline(Frozen):
@@ -69,7 +65,6 @@ class Source(Frozen):
 
 
 MetricKind = Literal["counter", "gauge", "histogram"]
-_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
 class Metric(Frozen):
@@ -133,7 +128,7 @@ class Metric(Frozen):
     def _exemplar_label(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and info.data.get("gauge") is not None:
             raise ValueError("`exemplar` is only for counters and histograms")
-        if value is not None and not _LABEL_NAME.match(value):
+        if value is not None and not LABEL_NAME.match(value):
             raise ValueError(
                 f"`exemplar` names a field that becomes the exemplar's label: {value!r} "
                 "is not a valid label name"
@@ -170,43 +165,6 @@ class Rule(Frozen):
     source: str | None = None
     match: dict[str, Any] | None = None
     metrics: list[Metric] = Field(default_factory=list)
-
-
-class Condition(Frozen):
-    eq: Scalar | None = None
-    ne: Scalar | None = None
-    lt: Scalar | None = None
-    lte: Scalar | None = None
-    gt: Scalar | None = None
-    gte: Scalar | None = None
-
-
-class Detector(Frozen):
-    """An anomaly detector. Checked for shape here; evaluated by `detect/*`."""
-
-    name: str = Field(min_length=1)
-    type: Literal["threshold", "ratio", "spike", "absence", "new_value", "cardinality"]
-    rule: str | None = None
-    numerator: str | None = None
-    denominator: str | None = None
-    window: Duration | None = None
-    baseline: Duration | None = None
-    group_by: list[str] = Field(default_factory=list)
-    field: str | None = None
-    aggregate: Literal["count", "sum", "avg", "max", "min"] = "count"
-    condition: Condition | None = None
-    for_: Duration = Field(default=0.0, alias="for")
-    keep_firing_for: Duration = 0.0
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
-    min_denominator: float = 0.0
-    method: Literal["ratio", "zscore", "ewma"] = "zscore"
-    threshold: float | None = None
-    direction: Literal["up", "down", "both"] = "up"
-    min_current: float = 0.0
-    learn_for: Duration = 0.0
-    max_tracked: int = Field(default=10_000, ge=1)
-    max_groups: int = Field(default=1_000, ge=1)
 
 
 class RuleFile(Frozen):

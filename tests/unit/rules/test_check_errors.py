@@ -35,6 +35,7 @@ detectors:
     type: threshold
     rule: errors
     window: 5m
+    condition: {gte: 10}
 """
 OTHER_RULE = """  - name: other
     source: app

@@ -175,7 +175,7 @@ def _aggregate(raw: dict[str, Any], path: Path, report: Report) -> None:
     if aggregate == "count" and "field" in raw:
         report(
             (*path, "field"),
-            f"`field` is only used with aggregate {', '.join(AGGREGATES)} (not count)",
+            "`field` is only used with aggregate sum, avg, max or min (not count)",
             True,
         )
 

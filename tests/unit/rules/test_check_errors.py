@@ -121,6 +121,19 @@ CASES = {
         ),
         "22:19: rule 'errors': `exemplar` is only for counters and histograms",
     ),
+    "detector without its condition": (
+        ("    condition: {gte: 10}\n", ""),
+        "24:5: detector 'Burst': missing required key 'condition'",
+    ),
+    "unknown detector type": (
+        ("type: threshold", "type: thresh"),
+        "25:11: detector 'Burst': unknown detector type 'thresh' (one of: threshold, ratio, "
+        "spike, absence, new_value, cardinality, new_template, template_rate)",
+    ),
+    "detector condition not a number": (
+        ("{gte: 10}", "{gte: ten}"),
+        "28:22: detector 'Burst': Input should be a valid number",
+    ),
     "buckets on a counter": (
         ("        max_series: 10", "        max_series: 10\n        buckets: [1]"),
         "20:18: rule 'errors': `buckets` is only for histograms",
@@ -186,6 +199,7 @@ def test_all_errors_at_once_in_position_order(tmp_path: Path) -> None:
         ("max_series: 10", "max_serie: 10"),
         ("    rule: errors", "    rule: nope"),
         ("window: 5m", "window: 5 minutes"),
+        ("{gte: 10}", "{gte: ten}"),
     ]:
         assert old in text
         text = text.replace(old, new)
@@ -200,6 +214,7 @@ def test_all_errors_at_once_in_position_order(tmp_path: Path) -> None:
         "rules.yaml:19:9: rule 'errors': unknown key 'max_serie'",
         "rules.yaml:26:11: detector 'Burst': unknown rule 'nope'",
         "rules.yaml:27:13: detector 'Burst': not a duration: '5 minutes' (write e.g. 30s, 5m, 1h30m)",
+        "rules.yaml:28:22: detector 'Burst': Input should be a valid number",
     ] == check(tmp_path, text)
 
 

@@ -169,17 +169,23 @@ class App:
         self.loop.stop()
 
     def shutdown(self) -> None:
+        """After the loop: read every file to its end, commit, then close."""
         log.info("stopping")
         if self.core.loaded:
             self.core.finish()
             self.committer.commit()
         if self.settings.shutdown_linger:
             time.sleep(self.settings.shutdown_linger)
+        self.close()
+        log.info("stopped")
+
+    def close(self) -> None:
+        """Release files, watches and the port; nothing read, nothing committed (a start-up
+        that failed leaves the state as it found it)."""
         self.file_watch.stop()
         self.rules_watch.stop()
         self.core.tailer.close()
         self.server.stop()
-        log.info("stopped")
 
 
 def install_signals(app: App) -> None:

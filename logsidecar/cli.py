@@ -103,7 +103,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except StartupError as exc:
         log.error("startup_failed", error=str(exc))
         print(f"logsidecar: {exc}", file=sys.stderr)
-        app.shutdown()
+        app.close()
         return exc.exit_code
     install_signals(app)
     # What start-up built (modules, models, compiled rules) lives as long as the process: keep

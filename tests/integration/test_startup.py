@@ -39,17 +39,21 @@ def test_an_invalid_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
     ] == done.stderr.splitlines()
 
 
-def test_a_port_in_use_is_one_line_and_exit_2(tmp_path: Path) -> None:
+def test_a_port_in_use_is_one_line_and_exit_2_and_reads_nothing(tmp_path: Path) -> None:
+    rules = good_rules(tmp_path)
+    (tmp_path / "logs" / "app.log").write_text("one\n")
+    state = tmp_path / "state"
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = run_cli("--rules", str(good_rules(tmp_path)), "--listen-address", "127.0.0.1",
-                       "--port", str(port))  # fmt: skip
+        done = run_cli("--rules", str(rules), "--listen-address", "127.0.0.1",
+                       "--port", str(port), "--state-dir", str(state))  # fmt: skip
     assert 2 == done.returncode
     assert [f"logsidecar: cannot listen on 127.0.0.1:{port}: Address already in use"] == (
         done.stderr.splitlines()
     )
+    assert not (state / "logsidecar-state.json").exists()  # a failed start commits nothing
 
 
 def test_a_state_file_of_a_newer_version_is_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -101,6 +101,10 @@ class StateFile:
             return Loaded(None, moved_aside=aside, reason=f"{where}: {first['msg']}")
         return Loaded(document, version if version != VERSION else None)
 
+    def move_aside(self, now: float) -> str:
+        """Put the file aside (kept for inspection); where it went. Raises StateError."""
+        return self._checkpoint.move_aside(now)
+
     def save(self, document: StateDocument) -> int:
         """Write atomically; the size in bytes. Raises StateError."""
         return self._checkpoint.save(document.model_dump())

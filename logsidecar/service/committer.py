@@ -57,7 +57,15 @@ class Committer:
         if doc is None:
             return
         core = self.core
-        core.store.from_state(doc.metrics, self.clock.time())
+        try:
+            core.store.from_state(doc.metrics, self.clock.time())  # all or nothing
+        except StateError as exc:
+            # A document of the right shape whose rows do not fit: start fresh, as from a file
+            # that is not a state document, rather than half from it (offsets without counts).
+            assert self.state is not None
+            aside = self.state.move_aside(self.clock.time())
+            log.warning("state_unusable", moved_to=aside, reason=str(exc))
+            return
         core.engine.restore_pending(doc.pending_events)
         core.tailer.restore(doc.tail)
         log.info(

@@ -140,3 +140,22 @@ def test_a_state_file_of_the_previous_release_is_migrated_and_continued(tmp_path
         sidecar.wait_for("app_lines_total", 1020)  # 1000 restored + the 20 new lines only
     assert '"from_version": 1' in sidecar.output()
     assert 2 == json.loads((state / "logsidecar-state.json").read_text())["version"]
+
+
+def test_a_state_file_whose_rows_do_not_fit_is_moved_aside_not_half_restored(
+    tmp_path: Path,
+) -> None:
+    rules, log = setup(tmp_path)
+    append(log, 0, 3)
+    state = tmp_path / "state"
+    state.mkdir()
+    bad_row = {"kind": "counter", "labels": [], "buckets": [], "series": [[["x", "y"], 5.0]]}
+    document = {"version": 2, "written_at": 1.0, "rules_digest": "d",
+                "metrics": {"app_lines_total": bad_row}}  # fmt: skip
+    (state / "logsidecar-state.json").write_text(json.dumps(document))
+    with LocalSidecar(rules, tmp_path, state_dir=str(state)) as sidecar:
+        sidecar.wait_ready()
+        sidecar.wait_for("app_lines_total", 3)
+    assert "metric 'app_lines_total' in the state file" in sidecar.output()
+    assert 1 == len(list(state.glob("logsidecar-state.json.unusable-*")))
+    assert "Traceback" not in sidecar.output()

@@ -58,6 +58,7 @@ class Committer:
             return
         core = self.core
         try:
+            core.tailer.check_state(doc.tail)
             core.store.from_state(doc.metrics, self.clock.time())  # all or nothing
         except StateError as exc:
             # A document of the right shape whose rows do not fit: start fresh, as from a file

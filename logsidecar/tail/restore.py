@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from errno import ENOENT
 from typing import TYPE_CHECKING, Any
 
+from logsidecar.errors import StateError
 from logsidecar.tail.generations import FileState, Generation
 from logsidecar.tail.identity import FileId, head_digest
 from logsidecar.tail.known import RecentlyClosed
@@ -46,9 +47,19 @@ class _Anchor:
     existed: frozenset[FileState] = frozenset()  # it was empty: its siblings then
 
 
+def parse_section(section: Mapping[str, Any]) -> tuple[list[Position], RecentlyClosed]:
+    """The section's positions and closed fingerprints, read without I/O. Raises StateError
+    for a section that is not one `to_state()` could have written."""
+    try:
+        positions = [Position.from_json(p) for p in section.get("positions", [])]
+        closed = RecentlyClosed.from_json(section.get("closed", []))
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:
+        raise StateError(f"the tail section of the state file: {exc!r}") from exc
+    return positions, closed
+
+
 def restore_section(tailer: Tailer, section: Mapping[str, Any]) -> None:
-    positions = [Position.from_json(p) for p in section.get("positions", [])]
-    tailer.closed = RecentlyClosed.from_json(section.get("closed", []))
+    positions, tailer.closed = parse_section(section)
     anchors = []
     # A file that was empty at the commit has no head to know it by, only its inode: it comes
     # last, so that it cannot take a file another position knows better.

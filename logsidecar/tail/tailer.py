@@ -37,7 +37,7 @@ from logsidecar.tail.globs import selection
 from logsidecar.tail.identity import Change, FileId, classify
 from logsidecar.tail.known import RecentlyClosed
 from logsidecar.tail.options import OpenFailures, TailOptions, TailStats
-from logsidecar.tail.restore import restore_section, retry_unopened
+from logsidecar.tail.restore import parse_section, restore_section, retry_unopened
 from logsidecar.tail.siblings import sibling_ids
 from logsidecar.tail.stream import FileStream, Position, stat_path
 
@@ -93,6 +93,11 @@ class Tailer:
             self._paths[(stream.source, stream.path)] = stream
             if not stream.head:  # seen empty: a copy of it is a sibling that is not there yet
                 stream.siblings_then = sibling_ids(stream.path)
+
+    @staticmethod
+    def check_state(section: Mapping[str, Any]) -> None:
+        """Raise StateError when `section` could not be restored (no I/O, nothing changed)."""
+        parse_section(section)
 
     def restore(self, section: Mapping[str, Any]) -> None:
         """Find the files of a `to_state()` section again (`{}`: none; the old form

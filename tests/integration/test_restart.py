@@ -7,6 +7,8 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from logsidecar.tail.identity import head_digest
 from tests.helpers import LocalSidecar, every_line_rules, sample_value
 
@@ -142,20 +144,27 @@ def test_a_state_file_of_the_previous_release_is_migrated_and_continued(tmp_path
     assert 2 == json.loads((state / "logsidecar-state.json").read_text())["version"]
 
 
+@pytest.mark.parametrize(
+    ("section", "content", "reason"),
+    [
+        ("metrics", {"app_lines_total": {"kind": "counter", "labels": [], "buckets": [],
+                                         "series": [[["x", "y"], 5.0]]}},
+         "metric 'app_lines_total' in the state file"),
+        ("tail", {"positions": [{"source": "app", "path": "/x"}]}, "the tail section"),
+    ],
+)  # fmt: skip
 def test_a_state_file_whose_rows_do_not_fit_is_moved_aside_not_half_restored(
-    tmp_path: Path,
+    tmp_path: Path, section: str, content: dict[str, object], reason: str
 ) -> None:
     rules, log = setup(tmp_path)
     append(log, 0, 3)
     state = tmp_path / "state"
     state.mkdir()
-    bad_row = {"kind": "counter", "labels": [], "buckets": [], "series": [[["x", "y"], 5.0]]}
-    document = {"version": 2, "written_at": 1.0, "rules_digest": "d",
-                "metrics": {"app_lines_total": bad_row}}  # fmt: skip
+    document = {"version": 2, "written_at": 1.0, "rules_digest": "d", section: content}
     (state / "logsidecar-state.json").write_text(json.dumps(document))
     with LocalSidecar(rules, tmp_path, state_dir=str(state)) as sidecar:
         sidecar.wait_ready()
         sidecar.wait_for("app_lines_total", 3)
-    assert "metric 'app_lines_total' in the state file" in sidecar.output()
+    assert reason in sidecar.output()
     assert 1 == len(list(state.glob("logsidecar-state.json.unusable-*")))
     assert "Traceback" not in sidecar.output()

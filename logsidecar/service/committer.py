@@ -57,17 +57,16 @@ class Committer:
         if doc is None:
             return
         core = self.core
-        try:
+        try:  # each of these is pure, and all or nothing
             core.tailer.check_state(doc.tail)
-            core.store.from_state(doc.metrics, self.clock.time())  # all or nothing
-        except StateError as exc:
-            # A document of the right shape whose rows do not fit: start fresh, as from a file
-            # that is not a state document, rather than half from it (offsets without counts).
-            assert self.state is not None
-            aside = self.state.move_aside(self.clock.time())
-            log.warning("state_unusable", moved_to=aside, reason=str(exc))
+            core.engine.restore_pending(doc.pending_events)
+            core.store.from_state(doc.metrics, self.clock.time())
+        except (StateError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            # A document of the right shape whose contents do not fit: start fresh, as from a
+            # file that is not a state document, rather than half from it.
+            core.reset_engine()
+            self._set_aside(str(exc) if isinstance(exc, StateError) else f"pending_events: {exc!r}")
             return
-        core.engine.restore_pending(doc.pending_events)
         core.tailer.restore(doc.tail)
         log.info(
             "state_restored",
@@ -75,6 +74,14 @@ class Committer:
             written_at=doc.written_at,
             rules_digest_changed=doc.rules_digest != core.ruleset.digest,
         )
+
+    def _set_aside(self, reason: str) -> None:
+        assert self.state is not None
+        try:
+            aside: str | None = self.state.move_aside(self.clock.time())
+        except StateError:
+            aside = None  # the next commit replaces it all the same
+        log.warning("state_unusable", moved_to=aside, reason=reason)
 
     def commit(self) -> bool:
         """Write every section together; only then publish. False when the write failed."""

@@ -49,6 +49,10 @@ class Core:
         self.tailer.set_specs(watch_specs(ruleset))
         self.loaded = True
 
+    def reset_engine(self) -> None:
+        """A fresh engine for the rules in force: no pending multiline events."""
+        self.engine = Engine(self.ruleset)
+
     def process(self, batches: list[LineBatch]) -> None:
         pipeline.feed(self.engine, self.store, batches, self.clock.time())
 

@@ -144,6 +144,19 @@ def test_a_state_file_of_the_previous_release_is_migrated_and_continued(tmp_path
     assert 2 == json.loads((state / "logsidecar-state.json").read_text())["version"]
 
 
+MISFIT_RULES = """\
+version: 1
+sources:
+  - name: app
+    paths: [{glob}]
+    multiline: {{start: '^\\d{{4}}-', timeout: 1h}}
+rules:
+  - name: all
+    metrics:
+      - counter: app_lines_total
+"""
+
+
 @pytest.mark.parametrize(
     ("section", "content", "reason"),
     [
@@ -151,20 +164,23 @@ def test_a_state_file_of_the_previous_release_is_migrated_and_continued(tmp_path
                                          "series": [[["x", "y"], 5.0]]}},
          "metric 'app_lines_total' in the state file"),
         ("tail", {"positions": [{"source": "app", "path": "/x"}]}, "the tail section"),
+        ("pending_events", {"app": [{"lines": ["no path"]}]}, "pending_events: KeyError('path')"),
     ],
 )  # fmt: skip
 def test_a_state_file_whose_rows_do_not_fit_is_moved_aside_not_half_restored(
     tmp_path: Path, section: str, content: dict[str, object], reason: str
 ) -> None:
     rules, log = setup(tmp_path)
-    append(log, 0, 3)
+    rules.write_text(MISFIT_RULES.format(glob=json.dumps(str(log))))
+    log.write_text("2026-01-01 a\n2026-01-01 b\n2026-01-01 c\n")
     state = tmp_path / "state"
     state.mkdir()
     document = {"version": 2, "written_at": 1.0, "rules_digest": "d", section: content}
     (state / "logsidecar-state.json").write_text(json.dumps(document))
     with LocalSidecar(rules, tmp_path, state_dir=str(state)) as sidecar:
         sidecar.wait_ready()
-        sidecar.wait_for("app_lines_total", 3)
+        sidecar.wait_for("logsidecar_lines_total", 3, source="app")  # read from the start
+        assert 2.0 == sample_value(sidecar.scrape(), "app_lines_total")  # `c` still pending
     assert reason in sidecar.output()
     assert 1 == len(list(state.glob("logsidecar-state.json.unusable-*")))
     assert "Traceback" not in sidecar.output()

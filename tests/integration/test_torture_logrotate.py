@@ -33,7 +33,7 @@ moment, before the first commit included, leaves a checkpoint that knows every f
 from. At restart, generations created and rotated away while it was down (renamed files in
 `create` mode, copies newer than the one holding the offset in `copytruncate` mode) are found and
 read, oldest first, before the live file — and likewise while it runs, so rotations while it is
-up come as the rotator draws them, back to back and right after a start included (SETTLE is 0;
+up come as the rotator draws them, back to back and right after it became ready (SETTLE is 0;
 raise it to space them out when hunting a failure).
 
 The seed is printed; run again with TORTURE_SEED=<seed> to replay the same schedule. Figures show

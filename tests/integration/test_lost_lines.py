@@ -10,27 +10,15 @@ was down) must show in `logsidecar_rotated_generations_read_total{source="app"}`
 
 from __future__ import annotations
 
-import json
 import signal
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import LocalSidecar, sample_value
+from tests.helpers import LocalSidecar, every_line_rules, sample_value
 from tests.integration.logrotate_tool import require_logrotate, rotate_checked, write_conf
 
-RULES = """\
-version: 1
-sources:
-  - name: app
-    paths: [{log}]
-rules:
-  - name: all
-    metrics:
-      - counter: app_lines_total
-        help: Every line.
-"""
 KILL_AFTER = 0.9  # seconds after the start: before the first commit, one second after the loop
 
 
@@ -44,7 +32,7 @@ class Case:
         self.log = logs / "app.log"
         self.state = tmp / "state"
         self.rules = tmp / "rules.yaml"
-        self.rules.write_text(RULES.format(log=json.dumps(str(self.log))))
+        self.rules.write_text(every_line_rules(self.log))
         self.conf = tmp / "logrotate.conf"
         self.statefile = tmp / "logrotate.state"
         self.written = 0

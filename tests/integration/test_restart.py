@@ -144,25 +144,12 @@ def test_a_state_file_of_the_previous_release_is_migrated_and_continued(tmp_path
     assert 2 == json.loads((state / "logsidecar-state.json").read_text())["version"]
 
 
-MISFIT_RULES = """\
-version: 1
-sources:
-  - name: app
-    paths: [{glob}]
-    multiline: {{start: '^\\d{{4}}-', timeout: 1h}}
-rules:
-  - name: all
-    metrics:
-      - counter: app_lines_total
-"""
-
-
 @pytest.mark.parametrize(
     ("section", "content", "reason"),
     [
-        ("metrics", {"app_lines_total": {"kind": "counter", "labels": [], "buckets": [],
-                                         "series": [[["x", "y"], 5.0]]}},
-         "metric 'app_lines_total' in the state file"),
+        ("metrics", {"app_events_total": {"kind": "counter", "labels": [], "buckets": [],
+                                          "series": [[["x", "y"], 5.0]]}},
+         "metric 'app_events_total' in the state file"),
         ("tail", {"positions": [{"source": "app", "path": "/x"}]}, "the tail section"),
         ("pending_events", {"app": [{"lines": ["no path"]}]}, "pending_events: KeyError('path')"),
     ],
@@ -171,7 +158,7 @@ def test_a_state_file_whose_rows_do_not_fit_is_moved_aside_not_half_restored(
     tmp_path: Path, section: str, content: dict[str, object], reason: str
 ) -> None:
     rules, log = setup(tmp_path)
-    rules.write_text(MISFIT_RULES.format(glob=json.dumps(str(log))))
+    rules.write_text(MULTILINE_RULES.format(glob=json.dumps(str(log))))
     log.write_text("2026-01-01 a\n2026-01-01 b\n2026-01-01 c\n")
     state = tmp_path / "state"
     state.mkdir()
@@ -180,7 +167,7 @@ def test_a_state_file_whose_rows_do_not_fit_is_moved_aside_not_half_restored(
     with LocalSidecar(rules, tmp_path, state_dir=str(state)) as sidecar:
         sidecar.wait_ready()
         sidecar.wait_for("logsidecar_lines_total", 3, source="app")  # read from the start
-        assert 2.0 == sample_value(sidecar.scrape(), "app_lines_total")  # `c` still pending
+        assert 2.0 == sample_value(sidecar.scrape(), "app_events_total")  # `c` still pending
     assert reason in sidecar.output()
     assert 1 == len(list(state.glob("logsidecar-state.json.unusable-*")))
     assert "Traceback" not in sidecar.output()

@@ -44,10 +44,16 @@ class StateDocument(BaseModel):
     detectors: dict[str, Any] = {}
 
 
+class NotAState(ValueError):
+    """The object has no version logsidecar ever wrote: it is set aside, not refused."""
+
+
 def migrate(raw: dict[str, Any]) -> dict[str, Any]:
-    """A document of an older version as the current version. Raises StateError for a version
-    this logsidecar does not know."""
+    """A document of an older version as the current version. Raises StateError for a newer
+    version (refused: a downgrade must not lose it), NotAState for one never written."""
     version = raw.get("version")
+    if type(version) is not int:  # a bool or a string is no version we wrote (True == 1)
+        raise NotAState(f"version {version!r}: not a logsidecar state document")
     if version == VERSION:
         return raw
     if version == 1:
@@ -59,12 +65,12 @@ def migrate(raw: dict[str, Any]) -> dict[str, Any]:
             "metrics": raw.get("metrics", {}),
             "pending_events": raw.get("pending_events", {}),
         }
-    if isinstance(version, int) and version > VERSION:
+    if version > VERSION:
         raise StateError(
             f"state file version {version} is newer than this logsidecar reads ({VERSION}):"
             " run a newer logsidecar, or move the file away to start from nothing"
         )
-    raise StateError(f"unknown state file version {version!r}")
+    raise NotAState(f"version {version!r}: not a logsidecar state document")
 
 
 @dataclass
@@ -94,6 +100,8 @@ class StateFile:
         version = raw.get("version")
         try:
             document = StateDocument.model_validate(migrate(raw))
+        except NotAState as exc:
+            return Loaded(None, moved_aside=self._checkpoint.move_aside(now), reason=str(exc))
         except ValidationError as exc:
             aside = self._checkpoint.move_aside(now)
             first = exc.errors()[0]

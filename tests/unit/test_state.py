@@ -76,3 +76,16 @@ def test_an_unreadable_state_directory_is_a_state_error(tmp_path: Path) -> None:
     (tmp_path / FILENAME).mkdir()  # a directory where the file should be: reading it fails
     with pytest.raises(StateError, match="cannot read"):
         StateFile(str(tmp_path)).load(0.0)
+
+
+@pytest.mark.parametrize("version", [None, "2", 0, True])
+def test_a_version_never_written_is_not_a_state_document_and_is_moved_aside(
+    tmp_path: Path, version: object
+) -> None:
+    raw = {"written_at": 1.0, "rules_digest": "x"}
+    if version is not None:
+        raw["version"] = version
+    (tmp_path / FILENAME).write_text(json.dumps(raw))
+    loaded = StateFile(str(tmp_path)).load(9.0)
+    assert (None, str(tmp_path / f"{FILENAME}.unusable-9")) == (loaded.document, loaded.moved_aside)
+    assert f"version {version!r}: not a logsidecar state document" == loaded.reason

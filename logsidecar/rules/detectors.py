@@ -4,7 +4,7 @@ The models hold each key's shape: which keys a type needs and allows, durations,
 enumerations, the comparison of a `condition`. What needs several keys or the rest of the rule
 set (references, label names against `group_by`, annotation placeholders, `aggregate` with
 `field`, `baseline` against `window`) is checked with positions by `rules.detectorcheck`.
-Evaluating detectors is for the runtime; nothing here runs.
+Evaluating them is `logsidecar.detect`; nothing here runs.
 """
 
 from __future__ import annotations
@@ -132,21 +132,26 @@ class Spike(_Common, _Grouped, _Rate):
 
 
 class Absence(_Common, _Grouped):
-    """Fewer than one match of a rule in the window."""
+    """Fewer than one match of a rule in the window. `armed`: `start` — an ungrouped detector
+    fires when a whole window passes with no match from the moment it starts; `first_match` — it
+    waits for a first match. A group is always armed by its first match."""
 
     type: Literal["absence"]
     rule: str
     window: Span
+    armed: Literal["start", "first_match"] = "start"
 
 
 class NewValue(_Common):
-    """A value of `field` not seen before (after learning for `learn_for`)."""
+    """A value of `field` not seen before (after learning for `learn_for`). It fires while a new
+    value was first seen within the last `window`; the values go into the log, never a label."""
 
     type: Literal["new_value"]
     rule: str
     field: str = Field(min_length=1)
     learn_for: Duration = 0.0
-    max_tracked: PositiveInt = 10_000
+    window: Span = 300.0
+    max_tracked: PositiveInt = 10_000  # values remembered; the least recently seen is evicted
 
 
 class Cardinality(_Common, _Grouped):

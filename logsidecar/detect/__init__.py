@@ -1,0 +1,1 @@
+"""Anomaly detectors at run time: measures over time-bucketed windows, and the alert lifecycle."""

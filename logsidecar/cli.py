@@ -1,4 +1,4 @@
-"""The command line: run, check, replay, demo."""
+"""The command line: run, check, test, replay, demo."""
 
 from __future__ import annotations
 
@@ -50,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="+", help="rule files or directories")
     check.add_argument(
         "--lint-fatal", action="store_true", help="exit 1 on lint warnings too, not only errors"
+    )
+    test = sub.add_parser(
+        "test", help="run rule unit tests (exit 0 all pass, 1 any failure, with a diff)"
+    )
+    test.add_argument("files", nargs="+", metavar="FILE", help="test files (*.test.yaml)")
+    test.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text (default) or json"
     )
     replay = sub.add_parser(
         "replay", help="run rules over log files from their start and print the metrics"
@@ -136,6 +143,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_test(args: argparse.Namespace) -> int:
+    from logsidecar.ruletest.report import run_tests
+
+    return run_tests(args.files, sys.stdout, args.format)
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     from logsidecar.replay import ReplayError, run_replay
     from logsidecar.rules.load import load_rules
@@ -164,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_run(args)
     if args.command == "check":
         return cmd_check(args)
+    if args.command == "test":
+        return cmd_test(args)
     if args.command == "replay":
         return cmd_replay(args)
     if args.command == "demo":

@@ -150,10 +150,13 @@ class Detectors:
 
     def restore(self, state: Mapping[str, Any]) -> None:
         """Take back the detectors of `state` whose saved definition is the one in force (the
-        others stay fresh). KeyError, TypeError or ValueError when it does not fit; then
+        others stay fresh). An empty mapping is a state without the section (an older file):
+        nothing to restore. KeyError, TypeError or ValueError when it does not fit; then
         nothing is restored."""
         if not isinstance(state, Mapping):
             raise TypeError("the detector state is not a mapping")
+        if not state:
+            return
         if state["version"] != VERSION:
             raise ValueError(f"detector state version {state['version']!r} is not {VERSION}")
         saved = state["detectors"]

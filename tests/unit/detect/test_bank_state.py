@@ -100,6 +100,13 @@ def test_restore_ignores_detectors_no_longer_defined() -> None:
     assert restored.snapshot().totals == {"ErrorRatio": 1}
 
 
+def test_no_section_restores_nothing_and_is_no_misfit() -> None:
+    bank = half_way()
+    before = bank.to_state()
+    bank.restore({})  # a state file of a release before detectors
+    assert bank.to_state() == before
+
+
 def misfits() -> list[tuple[str, Any, type[Exception]]]:
     good = json.loads(json.dumps(half_way().to_state()))
 

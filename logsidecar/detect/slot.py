@@ -91,7 +91,10 @@ class Slot:
 
     def _next_instant(self, interval: float) -> float:
         cursor = self.started if self.last_eval is None else self.last_eval
-        following = (math.floor(cursor / interval) + 1) * interval
+        k = math.floor(cursor / interval) + 1
+        while k * interval <= cursor:  # float rounding (an interval such as 0.1)
+            k += 1
+        following = k * interval
         if self.last_eval is None:
             return following
         quiet = max(self.started, self.last_input or self.started) + self._horizon

@@ -272,3 +272,11 @@ def test_batches_of_taps_no_detector_reads_are_ignored() -> None:
     bank = Detectors([QUIET], START)
     assert bank.feed(batch(HTTP_5XX, START + 500, ("billing",))) == []
     assert bank.evaluations == 0
+
+
+def test_a_fractional_interval_steps_by_its_multiples() -> None:
+    bank = Detectors([QUIET], START, interval=0.1)
+    (change,) = bank.evaluate(START + 200)
+    assert change.state == "firing"
+    assert abs(change.time - (START + 180)) < 1e-6
+    assert 1800 <= bank.evaluations < 2100  # every 0.1 s until the window is surely over

@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logsidecar.detect.bank import Detectors
 from logsidecar.rules.detectors import Comparison
@@ -21,6 +23,8 @@ from tests.unit.detect.bankdata import (
     feed_all,
     steps,
 )
+from tests.unit.detect.everytype import DETECTORS as EVERY_TYPE
+from tests.unit.detect.everytype import Input, batches, inputs
 
 DETECTORS = [BURST, SHARE, QUIET]
 LATER = START + 1_000
@@ -62,6 +66,26 @@ def test_state_through_json_restores_the_same_snapshot_and_future() -> None:
     assert the_rest(restored) == future
     assert restored.snapshot() == original.snapshot()
     assert (168.0, "Http5xxBurst", "pending", "firing") in future
+
+
+@settings(max_examples=40, deadline=None)
+@given(inputs, st.integers(0, 12), st.floats(0.0, 30.0))
+def test_every_type_restored_goes_on_as_if_never_stopped(
+    plan: list[Input], cut: int, pause: float
+) -> None:
+    feeds = batches(plan)
+    before, after = feeds[:cut], feeds[cut:]
+    original = Detectors(EVERY_TYPE, START, interval=1.0)
+    feed_all(original, before)
+    saved_at = (before[-1][0] if before else START) + pause
+    original.evaluate(saved_at)
+    restored = Detectors(EVERY_TYPE, saved_at, interval=1.0)
+    restored.restore(json.loads(json.dumps(original.to_state())))
+    assert restored.snapshot() == original.snapshot()
+    end = (feeds[-1][0] if feeds else START) + 100.0
+    future = feed_all(original, after) + original.evaluate(end)
+    assert feed_all(restored, after) + restored.evaluate(end) == future
+    assert restored.snapshot() == original.snapshot()
 
 
 def test_state_layout() -> None:

@@ -1,9 +1,12 @@
-"""Replay: run rules over log files from their start and render the metrics they produce.
+"""Replay: run rules over log files from their start and render the metrics they produce, and
+every detector transition.
 
 The same path as `run`: files are cut into lines by the tailer's framer, fed through
-`pipeline.feed` (engine, then metric store) and rendered by the collector behind /metrics. Each
-file is read by the source whose `paths` match it, by full path or else by file name; with one
-source, that source reads everything; `source=` forces one. `.gz` files are read decompressed.
+`pipeline.feed` (engine, then metric store, then detectors) and rendered by the collector behind
+/metrics. Each file is read by the source whose `paths` match it, by full path or else by file
+name; with one source, that source reads everything; `source=` forces one. `.gz` files are read
+decompressed. Detectors run on event time: a source's `timestamp` when it has one (yesterday's
+log replays with yesterday's windows), evaluated every second of it as a running sidecar would.
 """
 
 from __future__ import annotations
@@ -13,41 +16,28 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, TextIO
-
-from prometheus_client.exposition import generate_latest
-from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
-from prometheus_client.registry import CollectorRegistry
+from typing import BinaryIO, TextIO
 
 from logsidecar import pipeline
+from logsidecar.detect.alerts import AnomalySnapshot, Transition
+from logsidecar.detect.bank import Detectors
 from logsidecar.errors import LogsidecarError
 from logsidecar.logline import LineBatch
-from logsidecar.metrics.collector import SnapshotCollector
 from logsidecar.metrics.defs import rule_metric_defs
 from logsidecar.metrics.store import MetricStore, Snapshot
 from logsidecar.progress import Progress
+from logsidecar.replay_render import Format, render
 from logsidecar.rules.engine import Engine
 from logsidecar.rules.model import Source
 from logsidecar.rules.ruleset import RuleSet
+from logsidecar.rules.taps import Tap, TapBatch
 from logsidecar.tail.framing import Framer
 from logsidecar.tail.globs import selection
 
+__all__ = ["Format", "Replay", "ReplayDetectors", "ReplayError", "render", "replay"]
+
 BLOCK_BYTES = 256 * 1024
-Format = Literal["prometheus", "openmetrics", "json"]
-# self-metrics that mean something for a replay (not lag, rotations or open files)
-REPLAY_SELF_METRICS = frozenset(
-    {
-        "logsidecar_lines_total",
-        "logsidecar_bytes_total",
-        "logsidecar_parse_errors_total",
-        "logsidecar_timestamp_errors_total",
-        "logsidecar_multiline_lines_dropped_total",
-        "logsidecar_lines_truncated_total",
-        "logsidecar_rule_matches_total",
-        "logsidecar_value_errors_total",
-        "logsidecar_series_overflow_total",
-    }
-)
+EVALUATION_SECONDS = 1.0  # detectors are evaluated every second of event time, as `run` does
 
 
 class ReplayError(LogsidecarError):
@@ -60,6 +50,8 @@ class Replay:
 
     snapshot: Snapshot
     files: dict[str, str] = field(default_factory=dict)  # path -> source
+    transitions: list[Transition] = field(default_factory=list)
+    anomalies: AnomalySnapshot = field(default_factory=AnomalySnapshot)
 
 
 def matching_sources(path: str, sources: Sequence[Source]) -> list[Source]:
@@ -113,9 +105,17 @@ def replay(
     `expire_after` are expired against the latest event timestamp read, if any."""
     chosen = {path: pick_source(path, ruleset.sources, source).name for path in paths}
     clock = time.time() if now is None else now
-    engine = Engine(ruleset, idle_by_event_time=True)
+    engine = Engine(ruleset, idle_by_event_time=True, event_time=True)
     store = MetricStore(rule_metric_defs(ruleset))
+    detectors = ReplayDetectors(ruleset)
     latest: float | None = None  # the latest event time read from a timestamp field
+
+    def feed(batch: LineBatch) -> float | None:
+        taps: dict[Tap, TapBatch] = {}
+        found = pipeline.feed(engine, store, [batch], clock, taps=taps)
+        detectors.feed(taps)
+        return found
+
     for path, name in chosen.items():
         framer = Framer(max_line_bytes)
         with _open(path) as handle:
@@ -123,98 +123,55 @@ def replay(
                 while block := handle.read(block_bytes):
                     framed = framer.feed(block)
                     batch = LineBatch(name, path, framed.lines, len(block), framed.truncated)
-                    latest = _later(latest, pipeline.feed(engine, store, [batch], clock))
+                    latest = _later(latest, feed(batch))
                     if progress is not None:
                         progress.advance(len(block), path)
             except (OSError, EOFError) as exc:
                 raise ReplayError(f"cannot read {path}: {exc}") from None
         tail = framer.flush()
         if tail.lines:
-            batch = LineBatch(name, path, tail.lines, 0, tail.truncated)
-            latest = _later(latest, pipeline.feed(engine, store, [batch], clock))
-    pipeline.finish(engine, store, clock)
+            latest = _later(latest, feed(LineBatch(name, path, tail.lines, 0, tail.truncated)))
+    taps: dict[Tap, TapBatch] = {}
+    pipeline.finish(engine, store, clock, taps=taps)
+    detectors.feed(taps)
+    detectors.finish(clock if latest is None else latest)  # the state at the end of the log
     if latest is not None:
         store.expire(latest)  # series idle at the end of the log, by the log's own clock
     if progress is not None:
         progress.close()
-    return Replay(store.snapshot(), chosen)
+    return Replay(store.snapshot(), chosen, detectors.transitions, detectors.snapshot())
+
+
+class ReplayDetectors:
+    """The detectors of a replay: they start at the first time they are fed (the log's own
+    time, not the wall clock's) and are evaluated every `EVALUATION_SECONDS` of it."""
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        self.ruleset = ruleset
+        self.bank: Detectors | None = None
+        self.transitions: list[Transition] = []
+
+    def _started(self, at: float) -> Detectors:
+        if self.bank is None:
+            self.bank = Detectors(self.ruleset.detectors, at, interval=EVALUATION_SECONDS)
+        return self.bank
+
+    def feed(self, taps: dict[Tap, TapBatch]) -> None:
+        times = [t for batch in taps.values() for t, _ in batch.counts]
+        if times:
+            self.transitions.extend(self._started(min(times)).feed(taps))
+
+    def finish(self, end: float) -> None:
+        self.transitions.extend(self._started(end).evaluate(end))
+
+    def snapshot(self) -> AnomalySnapshot:
+        return self.bank.snapshot() if self.bank is not None else AnomalySnapshot()
 
 
 def _later(a: float | None, b: float | None) -> float | None:
     if a is None or b is None:
         return a if b is None else b
     return max(a, b)
-
-
-def _shown(snapshot: Snapshot) -> set[str]:
-    return {
-        name
-        for name in snapshot.defs
-        if not name.startswith("logsidecar_")
-        or (name in REPLAY_SELF_METRICS and snapshot.series.get(name))
-    }
-
-
-def render(result: Replay, fmt: Format = "prometheus") -> str:
-    """The metrics as /metrics would show them (without build info; series sorted by their
-    labels, so that the output does not depend on how the input was cut into batches), or
-    JSON."""
-    shown = _shown(result.snapshot)
-    if fmt == "json":
-        import json
-
-        return json.dumps(as_json(result, shown), indent=2, sort_keys=True) + "\n"
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(
-        SnapshotCollector(
-            lambda: result.snapshot, build_info=False, include=shown.__contains__, ordered=True
-        )
-    )
-    if fmt == "openmetrics":
-        text: bytes = generate_openmetrics(registry)  # type: ignore[no-untyped-call]
-        return text.decode()
-    return generate_latest(registry).decode()
-
-
-def as_json(result: Replay, shown: set[str]) -> dict[str, Any]:
-    snap = result.snapshot
-    metrics: list[dict[str, Any]] = []
-    for name, metric in snap.defs.items():
-        if name not in shown:
-            continue
-        samples = []
-        for labels, value in sorted(snap.series.get(name, {}).items()):
-            entry: dict[str, Any] = {"labels": dict(zip(metric.labels, labels, strict=True))}
-            if isinstance(value, float | int):
-                entry["value"] = value
-            else:
-                entry["buckets"] = dict(
-                    zip([*map(str, metric.buckets), "+Inf"], _cumulative(value.counts), strict=True)
-                )
-                entry["sum"], entry["count"] = value.total, value.count
-            samples.append(entry)
-        metrics.append({"name": name, "type": metric.kind, "help": metric.help, "samples": samples})
-
-    def by_label(metric: str) -> dict[str, float]:
-        return {labels[0]: value for labels, value in snap.series.get(metric, {}).items()}  # type: ignore[misc]
-
-    return {
-        "files": result.files,
-        "rules": by_label("logsidecar_rule_matches_total"),
-        "sources": {
-            "lines": by_label("logsidecar_lines_total"),
-            "parse_errors": by_label("logsidecar_parse_errors_total"),
-        },
-        "metrics": metrics,
-    }
-
-
-def _cumulative(counts: list[int]) -> list[int]:
-    out, total = [], 0
-    for n in counts:
-        total += n
-        out.append(total)
-    return out
 
 
 def run_replay(

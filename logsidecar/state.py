@@ -7,9 +7,10 @@ One state file holds, committed together and atomically (see `checkpoint.py`):
 | `tail`           | `Tailer.to_state()`      | every file's identity, offset, rotation     |
 | `metrics`        | `MetricStore.to_state()` | series, expiry bookkeeping, exemplars       |
 | `pending_events` | `Engine.pending_state()` | multiline events not complete yet, per file |
-| `detectors`      | (room for detectors)     | windows, baselines, alert lifecycle         |
+| `detectors`      | `Detectors.to_state()`   | windows, baselines, alert lifecycle         |
 
-and is restored by the matching `restore()` / `from_state()` / `restore_pending()`. `/metrics`
+and is restored by the matching `restore()` / `from_state()` / `restore_pending()` (detectors
+only where the saved definition equals the one in force). `/metrics`
 serves only what a committed document holds, so a crash at any instant resumes from a state that
 matches what Prometheus saw.
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import structlog
 
 from logsidecar.clock import Clock
+from logsidecar.detect.alerts import AnomalySnapshot
 from logsidecar.errors import StateError
 from logsidecar.metrics.store import Snapshot
 from logsidecar.service.core import Core
@@ -26,6 +27,7 @@ class Committer:
         self.clock = clock
         self.core = core
         self.published: Snapshot = Snapshot()
+        self.anomalies = AnomalySnapshot()  # the detectors' committed state, published with it
         self.last_success = 0.0  # wall time of the last successful commit
         self.failures = 0
         self.failing = False  # the last commit failed
@@ -57,15 +59,19 @@ class Committer:
         if doc is None:
             return
         core = self.core
+        where = "pending_events"
         try:  # each of these is pure, and all or nothing
             core.tailer.check_state(doc.tail)
             core.engine.restore_pending(doc.pending_events)
+            where = "detectors"
+            core.detectors.restore(doc.detectors)
+            where = "metrics"
             core.store.from_state(doc.metrics, self.clock.time())
         except (StateError, KeyError, TypeError, ValueError, AttributeError) as exc:
             # A document of the right shape whose contents do not fit: start fresh, as from a
             # file that is not a state document, rather than half from it.
             core.reset_engine()
-            self._set_aside(str(exc) if isinstance(exc, StateError) else f"pending_events: {exc!r}")
+            self._set_aside(str(exc) if isinstance(exc, StateError) else f"{where}: {exc!r}")
             return
         core.tailer.restore(doc.tail)
         log.info(
@@ -111,6 +117,7 @@ class Committer:
                 tail=tailer.to_state(),
                 metrics=store.to_state(),
                 pending_events=core.engine.pending_state(),
+                detectors=core.detectors.to_state(),
             )
             try:
                 self.size = self.state.save(document)
@@ -134,4 +141,5 @@ class Committer:
         store.replace("logsidecar_file_lag_bytes", {(p,): float(b) for p, b in lag.items()})
         store.set("logsidecar_open_files", (), float(len(lag)))
         self.published = store.snapshot()
+        self.anomalies = core.detectors.snapshot()
         return True

@@ -22,6 +22,9 @@ RESCAN_SECONDS = 10.0
 # A ConfigMap update is a burst of events (new directory, `..data` swapped, then links for new
 # keys): reload once it has been quiet this long, not halfway through it.
 RULES_SETTLE_SECONDS = 0.1
+# Detectors are evaluated at least this often, input or not: an absence fires with no line at
+# all, a pending alert turns firing once its `for` has passed, a window's old matches expire.
+DETECT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Loop:
         self._dirty = True
         self._rescan = True
         self._last_commit = self._last_rescan = self._last_rules_check = clock.monotonic()
+        self._last_detect = clock.monotonic()
 
     def tick(self) -> float:
         """One turn. Returns how long to sleep before the next (0: go on at once)."""
@@ -72,6 +76,8 @@ class Loop:
                 core.process(batches)
                 self._dirty = True
             self._dirty = core.flush_quiet() or self._dirty or bool(core.tailer.stats)
+            if core.has_detectors and now - self._last_detect >= DETECT_SECONDS:
+                self._detect(now)
         self._rescan = more
         # A new file is read only once its identity is committed: commit for it at once,
         # unless commits are failing (then at the commit interval, not in a busy loop).
@@ -92,7 +98,18 @@ class Loop:
             wait = min(wait, max(0.0, self.intervals.commit - (now - self._last_commit)))
         if self._rules_event is not None:
             wait = min(wait, max(0.0, self._rules_event + RULES_SETTLE_SECONDS - now))
+        if core.loaded and core.has_detectors:
+            wait = min(wait, max(0.0, self._last_detect + DETECT_SECONDS - now))
         return wait
+
+    def _detect(self, now: float) -> None:
+        """The detectors' timer. What they show changed (an alert, or a value): commit."""
+        self._last_detect = now
+        changed = self.core.evaluate()
+        shown = self.core.detectors.snapshot()
+        published = self.committer.anomalies
+        if changed or shown.values != published.values or shown.active != published.active:
+            self._dirty = True
 
     def rules_changed(self) -> None:
         """The rules watch saw a change (called from its thread)."""

@@ -10,6 +10,8 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from logsidecar import __version__
+from logsidecar.detect.alerts import AnomalySnapshot
+from logsidecar.metrics.anomalies import anomaly_families
 from logsidecar.service.committer import Committer
 from logsidecar.service.loop import Loop
 from logsidecar.service.reloader import Reloader
@@ -72,10 +74,12 @@ class Status:
             "persistence": committer.state.path if committer.state else "off",
             "last_commit": committer.last_success,
             "commit_failing": committer.failing,
+            "detectors": detector_status(committer.anomalies),
         }
 
     def metrics(self) -> Iterator[Metric]:
         reloader, committer = self.reloader, self.committer
+        yield from anomaly_families(committer.anomalies)
         yield GaugeMetricFamily(
             "logsidecar_config_last_reload_successful",
             "Whether the rules on disk are the rules in force (0: the last load failed).",
@@ -121,3 +125,35 @@ class Status:
             "Size of the last state file.",
             value=committer.size,
         )
+
+
+def detector_status(snap: AnomalySnapshot) -> list[dict[str, Any]]:
+    """Each detector as committed: its alerts (state, labels, value, condition, since) and the
+    readings of some of its groups (value and condition), for the status page."""
+    out = []
+    for info in snap.detectors:
+        out.append(
+            {
+                "name": info.name,
+                "type": info.type,
+                "groups": info.groups,
+                "went_firing": info.total,
+                "overflow": info.overflow,
+                "alerts": [
+                    {
+                        "state": a.state,
+                        "labels": dict(a.labels),
+                        "value": a.value,
+                        "condition": a.condition,
+                        "since": a.since,
+                    }
+                    for a in snap.active
+                    if a.detector == info.name
+                ],
+                "readings": [
+                    {"group": dict(group), "value": value, "condition": condition}
+                    for group, value, condition in info.readings
+                ],
+            }
+        )
+    return out

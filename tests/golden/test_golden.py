@@ -12,9 +12,10 @@ from logsidecar.cli import main
 from logsidecar.logline import LineBatch
 from logsidecar.metrics.defs import rule_metric_defs
 from logsidecar.metrics.store import MetricStore
-from logsidecar.replay import Replay, pick_source, render
+from logsidecar.replay import Replay, ReplayDetectors, pick_source, render
 from logsidecar.rules.engine import Engine
 from logsidecar.rules.load import load_rules
+from logsidecar.rules.taps import Tap, TapBatch
 from logsidecar.tail.framing import Framer
 from tests.golden.conftest import UPDATE, Case, cases
 
@@ -37,8 +38,9 @@ def test_the_run_path_in_uneven_batches_gives_the_same_metrics(case: Case, seed:
     rng = random.Random(seed)
     ruleset = load_rules(case.rules)
     forced = case.args[case.args.index("--source") + 1] if "--source" in case.args else None
-    engine = Engine(ruleset, idle_by_event_time=True)
+    engine = Engine(ruleset, idle_by_event_time=True, event_time=True)
     store = MetricStore(rule_metric_defs(ruleset))
+    detectors = ReplayDetectors(ruleset)
     files = {}
     now = 1_800_000_000.0
     stamps: list[float] = []
@@ -54,13 +56,21 @@ def test_the_run_path_in_uneven_batches_gives_the_same_metrics(case: Case, seed:
             pos += len(chunk)
             framed = framer.feed(chunk)
             batch = LineBatch(source, str(path), framed.lines, len(chunk), framed.truncated)
-            stamps.append(pipeline.feed(engine, store, [batch], now) or 0.0)
+            taps: dict[Tap, TapBatch] = {}
+            stamps.append(pipeline.feed(engine, store, [batch], now, taps=taps) or 0.0)
             if rng.random() < 0.1:
-                pipeline.flush_quiet(engine, store, now)  # quiet timeouts never pass here
+                pipeline.flush_quiet(engine, store, now, taps=taps)  # quiet timeouts never pass
+            detectors.feed(taps)
         tail = framer.flush()
         tail_batch = LineBatch(source, str(path), tail.lines)
-        stamps.append(pipeline.feed(engine, store, [tail_batch], now) or 0.0)
-    pipeline.finish(engine, store, now)
+        taps = {}
+        stamps.append(pipeline.feed(engine, store, [tail_batch], now, taps=taps) or 0.0)
+        detectors.feed(taps)
+    taps = {}
+    pipeline.finish(engine, store, now, taps=taps)
+    detectors.feed(taps)
+    detectors.finish(max(stamps, default=0.0) or now)
     if max(stamps, default=0.0):
         store.expire(max(stamps))
-    assert case.expected_path.read_text() == render(Replay(store.snapshot(), files))
+    result = Replay(store.snapshot(), files, detectors.transitions, detectors.snapshot())
+    assert case.expected_path.read_text() == render(result)

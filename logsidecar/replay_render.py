@@ -71,7 +71,8 @@ def render(result: Replay, fmt: Format = "prometheus") -> str:
 
 
 def _when(t: float) -> str:
-    return datetime.fromtimestamp(t, tz=UTC).isoformat(timespec="milliseconds")
+    stamp = datetime.fromtimestamp(t, tz=UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
 
 
 def transition_text(t: Transition) -> str:

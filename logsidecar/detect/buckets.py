@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from logsidecar.detect.fit import as_float, as_int, as_labels, as_list
+from logsidecar.detect.fit import as_float, as_int, as_labels, as_list, check_time
 
 Labels = tuple[str, ...]
 Bucket = list[float]  # [index, channel 0, channel 1, ..., extras...]
@@ -137,7 +137,7 @@ class Ring:
             group = as_labels(labels, width)
             if group in tracks:
                 raise ValueError(f"group {group} twice")
-            track = Track(self.channels, as_float(since))
+            track = Track(self.channels, check_time(since, latest))
             track.totals = [as_float(x) for x in as_list(totals, self.channels)]
             previous = None
             for raw in as_list(buckets):

@@ -6,7 +6,7 @@ every property test also checks that a restored measure reads as the original wo
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from hypothesis import strategies as st
@@ -29,11 +29,12 @@ class Reference(Protocol):
 
 
 def ops(
-    groups: list[Labels],
+    groups: Sequence[Labels],
     steps: st.SearchStrategy[float],
     taps: int = 1,
     values: list[str] | None = None,
     max_size: int = 60,
+    min_size: int = 0,
 ) -> st.SearchStrategy[list[Op]]:
     """Adds (clock step, lateness, tap, group, count, values), reads (clock step) and swaps."""
     value_maps: st.SearchStrategy[dict[str, int] | None] = (
@@ -53,7 +54,7 @@ def ops(
     )
     read = st.tuples(st.just("read"), steps)
     swap = st.tuples(st.just("swap"))
-    return st.lists(st.one_of(add, add, read, read, swap), max_size=max_size)
+    return st.lists(st.one_of(add, add, read, read, swap), min_size=min_size, max_size=max_size)
 
 
 def readings(measure: Measure, now: float) -> dict[Labels, tuple[float | None, bool]]:

@@ -120,6 +120,9 @@ def test_prometheus_scrapes_error_lines_from_pod(
         "    metrics:\n"
         "      - counter: app_error_lines_total\n"
         "        help: Lines with ERROR.\n"
+        "detectors:\n"
+        "  - {name: ErrorBurst, type: threshold, rule: errors, window: 1h,\n"
+        "     condition: {gte: 30}, labels: {severity: page}}\n"
     )
     lines = make_lines()
     app_log = open(logs / "app.log", "ab", buffering=0)  # noqa: SIM115 - closed below
@@ -150,6 +153,12 @@ def test_prometheus_scrapes_error_lines_from_pod(
 
         value = prom.wait_for_value('app_error_lines_total{job="logsidecar"}', N_ERRORS, 30)
         assert N_ERRORS == value
+        # 37 errors in the hour: the detector fires, and Prometheus sees the alert series
+        query = 'logsidecar_anomaly{job="logsidecar",detector="ErrorBurst",state="firing",severity="page"}'
+        assert 1.0 == prom.wait_for_value(query, 1.0, 30)
+        assert N_ERRORS == prom.wait_for_value(
+            'logsidecar_anomaly_value{job="logsidecar",detector="ErrorBurst"}', N_ERRORS, 30
+        )
 
         exposition = sidecar.scrape()
         check = subprocess.run(

@@ -1,13 +1,16 @@
 """Lines per CPU-second of a real `logsidecar run` process, and of mtail on the same input.
 
-    .venv/bin/python bench/throughput.py [--lines 1000000] [--no-mtail]
+    .venv/bin/python bench/throughput.py [--lines 1000000] [--no-mtail] [--detectors]
 
 logsidecar: starts `logsidecar run` on a free loopback port with an access-log rule set (a regex
 source, two counters by label, one filter), appends the generated log, and waits until its
 `logsidecar_lines_total` says every line was read. The figure is the process's CPU time (user +
 system, from /proc) spent between the first byte written and the last line counted, so start-up
-is not included. mtail (Debian package `mtail`, if installed): `-one_shot` over the same file with
-an equivalent program; its CPU time is the child's rusage, start-up included.
+is not included. `--detectors` adds three detectors to the rule set (a threshold grouped by a
+label the metrics use, an ungrouped absence, a cardinality of client addresses), to measure what
+detectors cost per line; mtail still runs its program without them. mtail (Debian package
+`mtail`, if installed): `-one_shot` over the same file with an equivalent program; its CPU time
+is the child's rusage, start-up included.
 """
 
 from __future__ import annotations
@@ -47,6 +50,14 @@ rules:
     metrics:
       - counter: http_errors_total
         labels: [upstream]
+"""
+DETECTORS = """\
+detectors:
+  - {name: UpstreamErrors, type: threshold, rule: errors, group_by: [upstream], window: 5m,
+     condition: {gte: 1000000}}
+  - {name: NoRequests, type: absence, rule: requests, window: 3m}
+  - {name: ManyClients, type: cardinality, rule: requests, field: ip, window: 10m,
+     condition: {gt: 100000}}
 """
 MTAIL_PROG = """\
 counter http_requests_total by method, status
@@ -104,11 +115,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def bench_logsidecar(work: Path, source: Path, count: int) -> float:
+def bench_logsidecar(work: Path, source: Path, count: int, detectors: bool = False) -> float:
     logs = work / "logs"
     logs.mkdir()
     rules = work / "rules.yaml"
-    rules.write_text(RULES.replace("LOGS", str(logs)).replace("PATTERN", PATTERN))
+    text = RULES + DETECTORS if detectors else RULES
+    rules.write_text(text.replace("LOGS", str(logs)).replace("PATTERN", PATTERN))
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "logsidecar", "run", "--rules", str(rules), "--port", str(port),
@@ -137,7 +149,8 @@ def bench_logsidecar(work: Path, source: Path, count: int) -> float:
         proc.terminate()
         proc.wait(timeout=30)
     print(
-        f"logsidecar: {count} lines, {cpu:.2f} s CPU ({cpu / count * 1e6:.2f} µs/line, "
+        f"logsidecar{' (+3 detectors)' if detectors else ''}: {count} lines, {cpu:.2f} s CPU "
+        f"({cpu / count * 1e6:.2f} µs/line, "
         f"{count / cpu:,.0f} lines per CPU-second), {wall:.1f} s wall, peak RSS {rss:.0f} MiB"
     )
     return cpu
@@ -171,12 +184,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--no-mtail", action="store_true")
+    parser.add_argument(
+        "--detectors", action="store_true", help="add a threshold, an absence, a cardinality"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="logsidecar-bench-") as tmp:
         work = Path(tmp)
         source = work / "access.src"
         generate(source, args.lines)
-        ours = bench_logsidecar(work, source, args.lines)
+        ours = bench_logsidecar(work, source, args.lines, args.detectors)
         theirs = None if args.no_mtail else bench_mtail(work, source, args.lines)
         if theirs:
             print(f"logsidecar does {theirs / ours:.1f}x mtail's lines per CPU-second")

@@ -8,127 +8,49 @@ aggregated over the batch, so the store is touched once per batch and series, no
 Multiline events still pending at the end of a batch wait for their next line; `flush(now)`
 completes those that have been quiet for the source's `timeout`. The pending events are plain
 data (`pending_state` / `restore_pending`), for checkpoints.
+
+Detectors read taps (`rules.taps`): each batch's `Observations.taps` holds, per tap that
+matched, its matches per (time, group), the values of its field and the last matching lines.
+Time is the arrival time (`now`), or with `event_time` the event's own timestamp when it has one.
+A tap that needs no field of the events, on a batch whose events share one time, costs nothing per
+line: its count is the rule's match count (see `rules.tapfeed`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from logsidecar.logline import LineBatch
-from logsidecar.rules.conditions import Predicate
-from logsidecar.rules.metricplan import MetricPlan
-from logsidecar.rules.model import Source
-from logsidecar.rules.multiline import Joiner
 from logsidecar.rules.observations import Observations, bump
-from logsidecar.rules.parse import Event, Parser, make_parser
-from logsidecar.rules.regex import Regex, compile_pattern
+from logsidecar.rules.parse import Event
+from logsidecar.rules.plans import Grouped, SourcePlan, source_plans
 from logsidecar.rules.ruleset import RuleSet
-from logsidecar.rules.timestamps import TimeParser, make_time_parser
-
-
-@dataclass(frozen=True)
-class _RulePlan:
-    name: str
-    predicate: Predicate | None
-    captures: bool
-    metrics: tuple[MetricPlan, ...]
-
-
-@dataclass(frozen=True)
-class _SourcePlan:
-    source: Source
-    parser: Parser
-    rules: tuple[_RulePlan, ...]
-    joiner: Joiner | None
-    time_field: str | None
-    time_parser: TimeParser | None
-    grouped: tuple[Regex, tuple[str, ...]] | None = None  # see _grouping
-
-
-def _fields_read(block: object) -> set[str]:
-    """The fields a `match` block looks at."""
-    fields: set[str] = set()
-    if isinstance(block, Mapping):
-        for key, spec in block.items():
-            if key == "any" and isinstance(spec, list):
-                for item in spec:
-                    fields |= _fields_read(item)
-            elif key == "not":
-                fields |= _fields_read(spec)
-            else:
-                fields.add(str(key))
-    return fields
-
-
-def _grouping(
-    source: Source, rules: tuple[_RulePlan, ...], raw: dict[str, Any]
-) -> tuple[Regex, tuple[str, ...]] | None:
-    """For a regex source whose rules look only at the pattern's named groups and count (or move
-    gauges) by them, events with equal groups are alike: the batch is reduced to a count per
-    distinct combination in C, and the rules run once per combination instead of once per line.
-    None when a rule needs each event itself (`line`, captures, values, exemplars, timestamps).
-    """
-    if source.format != "regex" or source.timestamp is not None or not source.pattern:
-        return None
-    regex = compile_pattern(source.pattern)
-    groups = set(regex.groupindex)
-    needed: set[str] = set()
-    for rule in rules:
-        if rule.captures or not all(m.weightable for m in rule.metrics):
-            return None
-        needed |= _fields_read(raw.get(rule.name))
-        for metric in rule.metrics:
-            needed |= set(metric.fields)
-    if not needed <= groups:
-        return None  # `line`, or fields the pattern does not have
-    return regex, tuple(sorted(needed))
-
-
-def _joiner(source: Source) -> Joiner | None:
-    if source.multiline is None:
-        return None
-    spec = source.multiline
-    return Joiner(compile_pattern(spec.start), spec.max_lines, spec.timeout)
+from logsidecar.rules.tapfeed import TapSink, Wanted, collect, sample_from_end
+from logsidecar.rules.taps import SAMPLES, all_taps
 
 
 class Engine:
     """Compiled evaluation plan for one RuleSet, plus the multiline events it holds."""
 
     def __init__(
-        self, ruleset: RuleSet, idle_by_event_time: bool = False, grouping: bool = True
+        self,
+        ruleset: RuleSet,
+        idle_by_event_time: bool = False,
+        grouping: bool = True,
+        event_time: bool = False,
     ) -> None:
         """`idle_by_event_time`: a series' last update (for `expire_after`) is the event's time
         rather than its arrival (`now`): for replays of old logs. A running sidecar keeps arrival
         time, so that old lines read at start do not expire as soon as they are counted.
-        `grouping=False` evaluates every event on its own (tests compare the two ways)."""
+        `grouping=False` evaluates every event on its own (tests compare the two ways).
+        `event_time`: the taps' time is the event's timestamp when it has one, else `now` (replay
+        and rule tests); without it, always `now` (a running sidecar)."""
         self.ruleset = ruleset
         self._by_event_time = idle_by_event_time
-        matches = {cr.rule.name: cr.rule.match for cr in ruleset.rules}
-        plans: dict[str, _SourcePlan] = {}
-        for source in ruleset.sources:
-            rules = tuple(
-                _RulePlan(
-                    cr.rule.name,
-                    cr.predicate,
-                    cr.captures,
-                    tuple(MetricPlan(m) for m in cr.rule.metrics),
-                )
-                for cr in ruleset.rules
-                if cr.rule.source in (None, source.name)
-            )
-            stamp = source.timestamp
-            plans[source.name] = _SourcePlan(
-                source,
-                make_parser(source),
-                rules,
-                _joiner(source),
-                stamp.field if stamp else None,
-                make_time_parser(stamp.format) if stamp else None,
-                _grouping(source, rules, matches) if grouping else None,
-            )
-        self._plans = plans
+        self.event_time = event_time
+        self.taps = all_taps(ruleset.detectors)
+        self._plans = source_plans(ruleset, self.taps, grouping, event_time)
 
     @property
     def source_names(self) -> tuple[str, ...]:
@@ -180,9 +102,7 @@ class Engine:
             if plan is not None and plan.joiner is not None:
                 plan.joiner.restore(entries)
 
-    def _evaluate(
-        self, plan: _SourcePlan, events: list[str], now: float, obs: Observations
-    ) -> None:
+    def _evaluate(self, plan: SourcePlan, events: list[str], now: float, obs: Observations) -> None:
         if plan.grouped is not None:
             self._evaluate_grouped(plan, plan.grouped, events, now, obs)
             return
@@ -191,6 +111,9 @@ class Engine:
         rules = plan.rules
         time_field, time_parser = plan.time_field, plan.time_parser
         by_event = self._by_event_time
+        tap_time = self.event_time
+        # the sinks of the taps fed per match, by rule (mostly none)
+        sinks = {rule.name: [TapSink(t) for t in rule.each] for rule in rules if rule.each}
         matches = dict.fromkeys((r.name for r in rules), 0)
         errors = stamp_errors = 0
         latest = obs.latest
@@ -220,34 +143,72 @@ class Engine:
                 matches[rule.name] += 1
                 for metric in rule.metrics:
                     metric.observe(obs, ev, time, stamped, time if by_event else now)
+                if rule.each:
+                    for sink in sinks[rule.name]:
+                        sink.add(ev, time if tap_time else now, text)
         bump(obs.events, name, len(events))
         bump(obs.parse_errors, name, errors)
         bump(obs.timestamp_errors, name, stamp_errors)
         for rule_name, n in matches.items():
             bump(obs.rule_matches, rule_name, n)
         obs.latest = latest
+        if any(rule.taps for rule in rules):
+            filled = [sink for each in sinks.values() for sink in each]
+            wanted: list[Wanted] = []
+            for rule in rules:
+                if rule.counted is not None and matches[rule.name]:
+                    counted = TapSink(rule.counted)
+                    counted.add_count(now, matches[rule.name])
+                    filled.append(counted)
+                    n = min(matches[rule.name], SAMPLES)
+                    wanted.append((rule.predicate, rule.captures, n, (counted,)))
+            sample_from_end(events, parse, now, wanted)
+            collect(obs.taps, filled)
 
     @staticmethod
     def _evaluate_grouped(
-        plan: _SourcePlan,
-        grouped: tuple[Regex, tuple[str, ...]],
+        plan: SourcePlan,
+        grouped: Grouped,
         events: list[str],
         now: float,
         obs: Observations,
     ) -> None:
-        regex, names = grouped
-        counts, misses = regex.group_counts(events, names)
+        regex, names, apart = grouped
+        all_counts, misses = regex.group_counts(events, (names, *(f for _, f in apart)))
+        separate = {rule: i for i, (rule, _) in enumerate(apart, 1)}
+        work = [(rule, [TapSink(t) for t in rule.taps]) for rule in plan.rules]
+        here = [(rule, [] if rule.name in separate else sinks) for rule, sinks in work]
         matches = dict.fromkeys((r.name for r in plan.rules), 0)
-        for key, n in counts.items():
+        for key, n in all_counts[0].items():
             event: Event = {k: v for k, v in zip(names, key, strict=True) if v is not None}
-            for rule in plan.rules:
+            for rule, sinks in here:
                 if rule.predicate is not None and not rule.predicate(event):
                     continue
                 matches[rule.name] += n
                 for metric in rule.metrics:
                     metric.observe_many(obs, event, n, now)
+                for sink in sinks:
+                    sink.add_many(event, now, n)
+        for rule, sinks in work:  # taps counted by fields of their own (see `plans.grouping`)
+            i = separate.get(rule.name)
+            if i is None or not matches[rule.name]:
+                continue
+            fields = apart[i - 1][1]
+            for key, n in all_counts[i].items():
+                event = {k: v for k, v in zip(fields, key, strict=True) if v is not None}
+                if rule.predicate is None or rule.predicate(event):
+                    for sink in sinks:
+                        sink.add_many(event, now, n)
         name = plan.source.name
         bump(obs.events, name, len(events))
         bump(obs.parse_errors, name, misses)
         for rule_name, n in matches.items():
             bump(obs.rule_matches, rule_name, n)
+        wanted: list[Wanted] = [
+            (rule.predicate, rule.captures, min(matches[rule.name], SAMPLES), sinks)
+            for rule, sinks in work
+            if sinks and matches[rule.name]
+        ]
+        if wanted:
+            sample_from_end(events, plan.parser, now, wanted)
+            collect(obs.taps, (sink for _, sinks in work for sink in sinks))

@@ -19,7 +19,8 @@ from logsidecar.rules.parse import Event
 EXEMPLAR_MAX_CHARS = 128  # OpenMetrics: label names and values of an exemplar, together
 
 
-def _text(value: Any) -> str:
+def label_text(value: Any) -> str:
+    """A field's value as a label value (and as a detector's group value): "" when missing."""
     if value is None:
         return ""
     return value if isinstance(value, str) else as_text(value)
@@ -54,7 +55,7 @@ class MetricPlan:
     def observe(
         self, obs: Observations, event: Event, time: float, stamped: bool, seen: float
     ) -> None:
-        key = (self.name, tuple([_text(event.get(f)) for f in self.fields]))
+        key = (self.name, tuple([label_text(event.get(f)) for f in self.fields]))
         amount = 1.0
         if self.value is not None:
             number = as_number(event.get(self.value))
@@ -91,7 +92,7 @@ class MetricPlan:
 
     def observe_many(self, obs: Observations, event: Event, n: int, seen: float) -> None:
         """Observe `n` events with the same fields (only when `weightable`)."""
-        key = (self.name, tuple([_text(event.get(f)) for f in self.fields]))
+        key = (self.name, tuple([label_text(event.get(f)) for f in self.fields]))
         if self.kind == "counter":
             entry = obs.counters.get(key)
             if entry is None:
@@ -137,7 +138,7 @@ class MetricPlan:
         amount: float,
         time: float | None,
     ) -> None:
-        value = _text(raw)
+        value = label_text(raw)
         label = self.exemplar or ""
         if not value or len(label) + len(value) > EXEMPLAR_MAX_CHARS:
             return

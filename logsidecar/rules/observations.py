@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from logsidecar.rules.taps import Tap, TapBatch
+
 SeriesKey = tuple[str, tuple[str, ...]]  # metric name, label values in the metric's label order
 
 
@@ -40,6 +42,9 @@ class Observations:
     multiline_dropped: dict[str, int] = field(default_factory=dict)
     value_errors: dict[str, int] = field(default_factory=dict)  # metric -> non-numeric values
     latest: float | None = None  # the latest event time read from a timestamp field
+    # what the detectors read: per tap of the rule set that matched in the batch (a tap without
+    # a match has no entry)
+    taps: dict[Tap, TapBatch] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.lines or self.events or self.multiline_dropped)

@@ -27,6 +27,7 @@ import re._parser as sre_parse  # type: ignore[import-not-found]
 import unicodedata
 import warnings
 from collections import Counter
+from collections.abc import Sequence
 from operator import methodcaller
 from typing import Any
 
@@ -108,10 +109,11 @@ class Regex:
         }
 
     def group_counts(
-        self, texts: list[str], names: tuple[str, ...]
-    ) -> tuple[Counter[tuple[str | None, ...]], int]:
-        """How many texts match with each combination of the named groups' values, and how many
-        do not match at all. The per-text work stays in C for texts `re` may see."""
+        self, texts: list[str], name_sets: Sequence[tuple[str, ...]]
+    ) -> tuple[list[Counter[tuple[str | None, ...]]], int]:
+        """For each tuple of names: how many texts match with each combination of those named
+        groups' values; and how many texts do not match at all. One matching of the texts serves
+        every tuple, and the per-text work stays in C for texts `re` may see."""
         limit = self.limit
         if not texts or max(map(len, texts)) <= limit:
             short, long = texts, []
@@ -120,20 +122,24 @@ class Regex:
             long = [t for t in texts if len(t) > limit]
         found = list(filter(None, map(self._fast, short)))
         misses = len(short) - len(found)
-        counts: Counter[tuple[str | None, ...]]
-        if not names:
-            counts = Counter({(): len(found)}) if found else Counter()
-        elif len(names) == 1:
-            counts = Counter(zip(map(methodcaller("group", names[0]), found), strict=True))
-        else:
-            counts = Counter(map(methodcaller("group", *names), found))
+        all_counts: list[Counter[tuple[str | None, ...]]] = []
+        for names in name_sets:
+            counts: Counter[tuple[str | None, ...]]
+            if not names:
+                counts = Counter({(): len(found)}) if found else Counter()
+            elif len(names) == 1:
+                counts = Counter(zip(map(methodcaller("group", names[0]), found), strict=True))
+            else:
+                counts = Counter(map(methodcaller("group", *names), found))
+            all_counts.append(counts)
         for text in long:
             fields = self.slow_fields(text)
             if fields is None:
                 misses += 1
-            else:
-                counts[tuple(fields.get(name) for name in names)] += 1
-        return counts, misses
+                continue
+            for names, tally in zip(name_sets, all_counts, strict=True):
+                tally[tuple(fields.get(name) for name in names)] += 1
+        return all_counts, misses
 
     def fast_fields(self, text: str) -> dict[str, str] | None:
         """`fields` on `re`, whatever the length (for tests comparing the engines)."""

@@ -9,6 +9,7 @@ time. Plain data: the detectors (`logsidecar.detect`) never see an event.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from logsidecar.rules.detectors import (
@@ -71,3 +72,29 @@ def cut_sample(text: str) -> str:
     if len(data) <= SAMPLE_BYTES:
         return text
     return data[:SAMPLE_BYTES].decode("utf-8", "ignore")
+
+
+def merge_taps(into: dict[Tap, TapBatch], more: Mapping[Tap, TapBatch]) -> None:
+    """Add the batches of `more` to `into` (which may hold earlier batches of the same taps):
+    counts and value counts add, the last SAMPLES samples stay. `more` is left unchanged."""
+    for tap, batch in more.items():
+        have = into.get(tap)
+        if have is None:
+            into[tap] = TapBatch(
+                dict(batch.counts),
+                {key: dict(values) for key, values in batch.values.items()},
+                batch.samples[-SAMPLES:],
+            )
+            continue
+        counts = have.counts
+        for key, n in batch.counts.items():
+            counts[key] = counts.get(key, 0) + n
+        for key, values in batch.values.items():
+            mine = have.values.get(key)
+            if mine is None:
+                have.values[key] = dict(values)
+            else:
+                for value, n in values.items():
+                    mine[value] = mine.get(value, 0) + n
+        if batch.samples:
+            have.samples = (have.samples + batch.samples)[-SAMPLES:]

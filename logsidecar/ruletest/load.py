@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from logsidecar.detect.bank import evaluated
 from logsidecar.errors import RuleError, RuleProblem
 from logsidecar.metrics.defs import SELF_METRICS, MetricDef, rule_metric_defs
 from logsidecar.rules.load import parse_rule_texts, read_rule_texts
@@ -35,7 +36,6 @@ from logsidecar.ruletest.plan import (
 from logsidecar.ruletest.selectors import SelectorError, Series, parse_selector, resolve
 
 MAX_LINES = 2_000_000  # input lines one test may have, generated ones included
-NOT_EVALUATED = ("new_template", "template_rate")  # fed by the template miner (issue 11)
 
 
 class _Reporter:
@@ -230,7 +230,7 @@ def _check_detector(
         report((*path, "detector"), f"unknown detector {name!r} (detectors: {known})")
         return
     detector = found[0]
-    if detector.type in NOT_EVALUATED:
+    if not evaluated(detector):
         report((*path, "detector"), f"{detector.type} detectors are not evaluated yet")
         return
     names = [*getattr(detector, "group_by", []), *detector.labels]

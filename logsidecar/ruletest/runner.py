@@ -6,20 +6,36 @@ exactly the instant it times out, as a running sidecar's loop would complete it 
 tick). An assertion at `at` sees every line that arrived at or before `at`: metric assertions read
 the store (series past `expire_after` dropped first, as at a commit). Values are compared with a
 relative tolerance of 1e-9 (sums of fractions are not exact in binary).
+
+Detectors (`detect.bank.Detectors`, evaluated every `evaluation_interval` like a running sidecar)
+are fed the taps of every batch, with the event's own time when its source has a `timestamp`, else
+its arrival; an anomaly assertion evaluates them at `at` and compares the firing alerts' labels
+(pending ones are not firing), and their annotations where the test gives them.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
+from logsidecar.detect.bank import Detectors
 from logsidecar.logline import LineBatch
 from logsidecar.metrics.defs import rule_metric_defs
 from logsidecar.metrics.store import MetricStore
 from logsidecar.rules.engine import Engine
 from logsidecar.rules.observations import Observations
-from logsidecar.ruletest.diff import Failure, MetricFailure, SeriesDiff
-from logsidecar.ruletest.plan import AnomalyAssertion, Batch, CasePlan, MetricAssertion, Suite
+from logsidecar.ruletest.diff import AnomalyFailure, Failure, MetricFailure, SeriesDiff
+from logsidecar.ruletest.plan import (
+    AnomalyAssertion,
+    Batch,
+    CasePlan,
+    FiringAlert,
+    MetricAssertion,
+    Suite,
+)
+
+NOTES = 10  # measured values shown with a failed anomaly assertion
 
 
 @dataclass(frozen=True)
@@ -45,8 +61,11 @@ class _Run:
         ruleset = suite.ruleset
         self.case = case
         self.start = case.start
-        self.engine = Engine(ruleset)
+        self.engine = Engine(ruleset, event_time=True)
         self.store = MetricStore(rule_metric_defs(ruleset))
+        self.detectors: Detectors | None = None
+        if case.anomalies:  # no need to run detectors nothing asks about
+            self.detectors = Detectors(ruleset.detectors, case.start, suite.interval)
         self.timeouts = {
             s.name: s.multiline.timeout for s in ruleset.sources if s.multiline is not None
         }
@@ -95,6 +114,8 @@ class _Run:
 
     def apply(self, obs: Observations) -> None:
         self.store.apply(obs)
+        if self.detectors is not None and obs.taps:
+            self.detectors.feed(obs.taps)
 
     def check_metrics(self, check: MetricAssertion, now: float) -> None:
         self.store.expire(now)
@@ -113,7 +134,39 @@ class _Run:
             self.failures.append(MetricFailure(check.where, self.case.name, check.at, tuple(diffs)))
 
     def check_anomalies(self, check: AnomalyAssertion, now: float) -> None:
-        raise NotImplementedError("anomaly assertions need the detector bank")
+        assert self.detectors is not None
+        self.detectors.evaluate(now)
+        snapshot = self.detectors.snapshot()
+        annotated = {a.labels for a in check.firing if a.annotations is not None}
+        mine = [a for a in snapshot.active if a.detector == check.detector]
+        actual: list[FiringAlert] = []
+        for alert in mine:
+            if alert.state == "firing":
+                labels = tuple(sorted(alert.labels))
+                shown = tuple(sorted(alert.annotations)) if labels in annotated else None
+                actual.append(FiringAlert(labels, shown))
+        if Counter(actual) == Counter(check.firing):
+            return
+        self.failures.append(
+            AnomalyFailure(
+                check.where,
+                self.case.name,
+                check.at,
+                check.detector,
+                check.firing,
+                tuple(sorted(actual, key=lambda a: a.labels)),
+                tuple(
+                    (tuple(sorted(a.labels)), a.since - self.start)
+                    for a in mine
+                    if a.state == "pending"
+                ),
+                tuple(
+                    (group, value)
+                    for name, group, value in snapshot.values
+                    if name == check.detector
+                )[:NOTES],
+            )
+        )
 
 
 def _deadline(last: float, timeout: float) -> float:

@@ -13,6 +13,10 @@ sources:
   - name: trace
     paths: [/var/log/trace.log]
     multiline: {start: '^\d', timeout: 2s}
+  - name: stamped
+    paths: [/var/log/stamped.log]
+    format: logfmt
+    timestamp: {field: ts, format: rfc3339}
 rules:
   - name: requests
     source: app
@@ -34,6 +38,8 @@ rules:
     source: trace
     metrics:
       - counter: trace_events_total
+  - name: stamped_lines
+    source: stamped
 detectors:
   - name: Burst
     type: threshold
@@ -44,6 +50,8 @@ detectors:
     for: 10s
     labels: {severity: page}
     annotations: {summary: "{{ value }} x {{ labels.status }}"}
+  - {name: StampedBurst, type: threshold, rule: stamped_lines, window: 1m, group_by: [level],
+     condition: {gte: 3}, for: 10s}
 """
 
 

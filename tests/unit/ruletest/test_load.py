@@ -84,14 +84,14 @@ def test_references_are_checked_against_the_rule_files(tmp_path: Path) -> None:
         """
     )
     assert [
-        "t.test.yaml:6:18: test 't': unknown source 'web' (sources: app, trace)",
+        "t.test.yaml:6:18: test 't': unknown source 'web' (sources: app, stamped, trace)",
         "t.test.yaml:10:11: test 't': unknown metric 'requests_totl': the rule files define no such series (did you mean 'requests_total'?)",
         "t.test.yaml:11:11: test 't': metric 'requests_total' has no label 'code' (its labels: status)",
         "t.test.yaml:12:11: test 't': 'requests_total' needs every label of its series; missing: status",
         "t.test.yaml:13:11: test 't': 'request_seconds' is a histogram: read request_seconds_bucket{..., le=\"...\"}, request_seconds_sum or request_seconds_count",
         "t.test.yaml:14:11: test 't': histogram 'request_seconds' has no bucket le='0.5' (its buckets: 0.1, 1.0, +Inf)",
         "t.test.yaml:15:18: test 't': 'requests_total{status=\"200\"': missing `}`",
-        "t.test.yaml:17:28: test 't': unknown detector 'Bursts' (detectors: Burst)",
+        "t.test.yaml:17:28: test 't': unknown detector 'Bursts' (detectors: Burst, StampedBurst)",
         "t.test.yaml:18:53: test 't': Burst's alerts have exactly the labels: severity, status (group_by and static labels); these have status",
     ] == problems(tmp_path, text)
 

@@ -44,7 +44,7 @@ def test_a_broken_file_fails_with_positions(
     path = write_tests(tmp_path, one_test(PASSING.replace("source: app", "source: web")))
     assert 1 == main(["test", str(path)])
     assert (
-        f"{path}:5:22: test 't': unknown source 'web' (sources: app, trace)\n"
+        f"{path}:5:22: test 't': unknown source 'web' (sources: app, stamped, trace)\n"
         f"{path}: FAILED: the test file does not load\n"
     ) == capsys.readouterr().out
     assert 1 == main(["test", str(tmp_path / "missing.test.yaml")])

@@ -102,6 +102,12 @@ class ThresholdMeasure(_Windowed):
         self.numeric = detector.aggregate != "count"
         self.what = "count" if not self.numeric else f"{detector.aggregate}({detector.field})"
         self.condition = Condition(detector.condition)
+        op = self.condition.operator
+        # In the first window after the start the window is not full yet: judge only what the
+        # rest of it cannot undo (a count or max can only grow, a min only fall).
+        self.early = (op in ("gt", "gte") and self.aggregate in ("count", "max")) or (
+            op in ("lt", "lte") and self.aggregate == "min"
+        )
         if not self.width:
             self.ring.tracks[()] = Track(3, started)
 
@@ -150,7 +156,7 @@ class ThresholdMeasure(_Windowed):
                     continue
                 if now < self.started + self.window:
                     continue
-            out[group] = self._reading(track)
+            out[group] = self._reading(track, self.early or now >= self.started + self.window)
         return out
 
     def _value(self, track: Track) -> float | None:
@@ -167,10 +173,13 @@ class ThresholdMeasure(_Windowed):
             return min(bucket[4] for bucket in track.buckets if bucket[2])
         return max(bucket[5] for bucket in track.buckets if bucket[2])
 
-    def _reading(self, track: Track) -> Reading:
+    def _reading(self, track: Track, judged: bool) -> Reading:
         value = self._value(track)
         if value is None:
             return Reading(None, False, f"{self.what} none (no values in {span(self.window)})")
+        if not judged:
+            first = f"not judged: the first {span(self.window)} since the start is not over"
+            return Reading(value, False, f"{self.what} {g(value)} ({first})")
         fires = self.condition.holds(value)
         return Reading(value, fires, self.condition.text(self.what, value, fires))
 

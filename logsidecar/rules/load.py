@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from logsidecar.errors import RuleError, RuleProblem
 from logsidecar.rules.conditions import Match, compile_match
 from logsidecar.rules.detectorcheck import check_detector, explain, strip_tag
+from logsidecar.rules.detectorlint import lint_detectors
 from logsidecar.rules.lint import LintRule, Warn, lint
 from logsidecar.rules.model import RuleFile
 from logsidecar.rules.regex import compile_pattern
@@ -34,13 +35,18 @@ _ITEMS = {"sources": "source", "rules": "rule", "detectors": "detector"}
 
 
 def rule_files(path: str | FsPath) -> list[FsPath]:
-    """The files a rules path stands for: the file itself, or a directory's *.yaml / *.yml."""
+    """The files a rules path stands for: the file itself, or a directory's *.yaml / *.yml —
+    not hidden entries (a ConfigMap's `..data`), and not rule unit tests (`*.test.yaml`), which
+    live beside the rules they test."""
     root = FsPath(path)
     if root.is_dir():
         return sorted(
             p
             for p in root.iterdir()
-            if not p.name.startswith(".") and p.suffix in (".yaml", ".yml") and p.is_file()
+            if not p.name.startswith(".")
+            and p.suffix in (".yaml", ".yml")
+            and not p.stem.endswith(".test")
+            and p.is_file()
         )
     return [root]
 
@@ -282,6 +288,12 @@ def parse_rule_texts(texts: Sequence[tuple[str, str]], digest: str) -> RuleSet:
         for f in files
         for i, src in _entries(f.data, "sources")
     ]
+    raw_detectors = [
+        (det, _warner(checker, f), ("detectors", i))
+        for f in files
+        for i, det in _entries(f.data, "detectors")
+    ]
+    warnings = [*lint(sources, raw_sources, linted), *lint_detectors(raw_detectors)]
     return RuleSet(
         sources=sources,
         lists=lists,
@@ -289,7 +301,7 @@ def parse_rule_texts(texts: Sequence[tuple[str, str]], digest: str) -> RuleSet:
         detectors=tuple(d for m in models for d in m.detectors),
         files=tuple(name for name, _ in texts),
         digest=digest,
-        warnings=tuple(sorted(lint(sources, raw_sources, linted))),
+        warnings=tuple(sorted(warnings)),
     )
 
 

@@ -42,4 +42,4 @@ def test_check_exits_zero_on_clean_files(
 ) -> None:
     rules = Path(__file__).resolve().parents[2] / "rules" / "demo.yaml"
     assert 0 == main(["check", str(rules)])
-    assert f"{rules}: OK: 3 sources, 4 rules, 0 detectors\n" == capsys.readouterr().out
+    assert f"{rules}: OK: 3 sources, 4 rules, 5 detectors\n" == capsys.readouterr().out

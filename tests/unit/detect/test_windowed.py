@@ -110,7 +110,15 @@ class ThresholdRef(Events):
                     "max": max(numbers),
                 }[agg]
             c = self.d.condition
-            out[group] = (value, value is not None and TESTS[c.operator](value, c.number))
+            # the first window is judged only where its rest cannot undo the outcome
+            early = (c.operator in ("gt", "gte") and agg in ("count", "max")) or (
+                c.operator in ("lt", "lte") and agg == "min"
+            )
+            judged = early or now >= self.started + self.window
+            out[group] = (
+                value,
+                judged and value is not None and TESTS[c.operator](value, c.number),
+            )
         return out
 
 

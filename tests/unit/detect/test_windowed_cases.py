@@ -47,9 +47,36 @@ def test_avg_min_max_skip_text_that_is_no_number_and_say_none_without_values() -
         assert m.read(2.0)[()].value == expected
         assert m.read(200.0)[()].value == (0.0 if agg == "sum" else None)
     m = make_measure(threshold(window=60, aggregate="avg", field="took", condition={"gt": 2}), 0)
-    m.add(0, 1.0, (), 1, {"2.5": 1})
-    assert m.read(2.0)[()].condition == "avg(took) 2.5 > 2"
+    m.add(0, 61.0, (), 1, {"2.5": 1})
+    assert m.read(62.0)[()].condition == "avg(took) 2.5 > 2"
     assert m.read(200.0)[()].condition == "avg(took) none (no values in 1m)"
+
+
+def test_the_first_window_judges_only_what_its_rest_cannot_undo() -> None:
+    """An average, or a count below a bound, can still change before the window is full."""
+    cases = (
+        (
+            "avg",
+            {"gt": 2},
+            False,
+            "avg(took) 3 (not judged: the first 1m since the start is not over)",
+        ),
+        (
+            "count",
+            {"lt": 5},
+            False,
+            "count 1 (not judged: the first 1m since the start is not over)",
+        ),
+        ("max", {"gt": 2}, True, "max(took) 3 > 2"),
+        ("min", {"lt": 5}, True, "min(took) 3 < 5"),
+    )
+    for agg, condition, fires, text in cases:
+        field = {} if agg == "count" else {"aggregate": agg, "field": "took"}
+        m = make_measure(threshold(window=60, condition=condition, **field), 0)
+        m.add(0, 1.0, (), 1, {"3": 1})
+        reading = m.read(2.0)[()]
+        assert (agg, reading.fires, reading.condition) == (agg, fires, text)
+        assert m.read(60.5)[()].fires  # the first window is over: judged, and it holds
 
 
 def test_max_groups_refuses_a_new_group_and_counts_its_matches() -> None:

@@ -244,7 +244,16 @@ def test_the_required_keys_are_the_models_required_fields() -> None:
 @pytest.mark.parametrize("kind", FULL)
 def test_a_detector_with_every_key_loads(kind: str) -> None:
     ruleset = parse_rule_texts([("r.yaml", _text(kind, frozenset()))], "")
-    assert [(DETECTOR_TYPES[kind], ())] == [(type(d), ruleset.warnings) for d in ruleset.detectors]
+    # only the template miner's types are warned about: they are not evaluated yet
+    warned = ["not evaluated yet"] if kind in ("new_template", "template_rate") else []
+    assert [(DETECTOR_TYPES[kind], warned)] == [
+        (
+            type(d),
+            ["not evaluated yet" for w in ruleset.warnings if "not evaluated yet" in w.message],
+        )
+        for d in ruleset.detectors
+    ]
+    assert len(warned) == len(ruleset.warnings)
 
 
 @settings(max_examples=200, deadline=None)

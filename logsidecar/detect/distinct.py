@@ -25,6 +25,7 @@ bound to mind.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict, deque
 from collections.abc import Mapping
 from itertools import islice
@@ -156,6 +157,11 @@ class CardinalityMeasure:
         # per group: value -> when last seen, least recently seen first
         self.groups: dict[Labels, OrderedDict[str, float]] = {}
         self._purged: float | None = None  # when groups were last purged at max_groups
+        # Nothing was last seen before this (the oldest first value at the last read): while
+        # the window's edge is before it, a read has nothing to expire. Values only come in
+        # newer, so it stays a lower bound until the next read recomputes it.
+        self._oldest = -math.inf
+        self._last: dict[Labels, Reading] = {}  # the last reading per group, reused if unchanged
 
     def _at(self, time: float) -> float:
         if time > self.latest:
@@ -177,7 +183,13 @@ class CardinalityMeasure:
         if seen is not None:
             self._expire(seen, time - self.window)
             return seen
-        if len(self.groups) >= self.max_groups and self._purged != time:
+        if (
+            len(self.groups) >= self.max_groups
+            and self._purged != time
+            and (
+                time - self.window >= self._oldest  # else nothing could be purged
+            )
+        ):
             self._purged = time
             edge = time - self.window
             for stale in [g for g, s in self.groups.items() if self._expire(s, edge)]:
@@ -186,6 +198,7 @@ class CardinalityMeasure:
             self.overflow += count
             return None
         seen = self.groups[group] = OrderedDict()
+        self._oldest = min(self._oldest, time)  # its first value is at `time`
         return seen
 
     def add(
@@ -210,14 +223,24 @@ class CardinalityMeasure:
     def read(self, now: float) -> dict[Labels, Reading]:
         now = self._at(now)
         edge = now - self.window
+        if edge >= self._oldest:
+            oldest = math.inf
+            for group, seen in list(self.groups.items()):
+                if self._expire(seen, edge):
+                    del self.groups[group]
+                else:
+                    oldest = min(oldest, next(iter(seen.values())))
+            self._oldest = oldest
         out: dict[Labels, Reading] = {}
-        for group, seen in list(self.groups.items()):
-            if self._expire(seen, edge):
-                del self.groups[group]
-                continue
+        last = self._last
+        for group, seen in self.groups.items():
             value = float(len(seen))
-            fires = self.condition.holds(value)
-            out[group] = Reading(value, fires, self.condition.text(self.what, value, fires))
+            reading = last.get(group)
+            if reading is None or reading.value != value:
+                fires = self.condition.holds(value)
+                reading = Reading(value, fires, self.condition.text(self.what, value, fires))
+            out[group] = reading
+        self._last = out
         return out
 
     def to_state(self) -> dict[str, Any]:
@@ -250,4 +273,6 @@ class CardinalityMeasure:
             raise ValueError(f"{len(groups)} groups, at most {self.max_groups}")
         self.groups = groups
         self._purged = None
+        self._oldest = -math.inf
+        self._last = {}
         self.started, self.latest, self.overflow = started, latest, overflow

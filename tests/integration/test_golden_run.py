@@ -1,5 +1,6 @@
 """The golden cases through a real `logsidecar run` process: files on disk, the tailer, the loop,
-the multiline quiet timeout, /metrics. It must serve every sample of expected.prom."""
+the multiline quiet timeout, /metrics. It must serve every sample of expected.prom (but the
+detectors': `run` judges by arrival time, replay by the lines' own)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,12 @@ def test_run_serves_what_replay_printed(case: Case, tmp_path: Path) -> None:
     rules.write_text(yaml.safe_dump(doc, sort_keys=False))
     for path in case.inputs:
         shutil.copy(path, logs / path.name)
-    expected = samples(case.expected_path.read_text())
+    # Detectors in `run` judge by arrival time, in replay by event time: their series differ.
+    expected = {
+        key: value
+        for key, value in samples(case.expected_path.read_text()).items()
+        if not key[0].startswith("logsidecar_anomal")
+    }
     with LocalSidecar(rules, tmp_path) as sidecar:
         sidecar.wait_ready()
         deadline = time.monotonic() + 20

@@ -44,14 +44,21 @@ class Detectors:
     """Every evaluated detector of a rule set, with its measure, alerts and last lines."""
 
     def __init__(
-        self, detectors: Sequence[Detector], started: float, interval: float | None = None
+        self,
+        detectors: Sequence[Detector],
+        started: float,
+        interval: float | None = None,
+        inputs: Mapping[str, Any] | None = None,
     ) -> None:
+        """`inputs`: what each rule matches (`rules.ruleset.rule_inputs`); a detector is the
+        same across a reload or a restart only when it and the rules it reads are."""
         if interval is not None and not interval > 0:
             raise ValueError(f"interval must be longer than 0, not {interval!r}")
         self.interval = interval
         self.started = started
         self._slots: dict[str, Slot] = {d.name: Slot(d, started) for d in detectors if evaluated(d)}
         self._dumps: dict[str, dict[str, Any]] = {}
+        self._inputs: Mapping[str, Any] = inputs or {}
         self.taps: tuple[Tap, ...] = all_taps(tuple(s.detector for s in self._slots.values()))
         self.evaluations = 0  # detector evaluations done (each detector at each instant)
         self._route()
@@ -129,7 +136,7 @@ class Detectors:
         unchanged (the same model); changed and new ones stay fresh, from this bank's start."""
         for name, slot in self._slots.items():
             before = old._slots.get(name)
-            if before is not None and before.detector == slot.detector:
+            if before is not None and old._dump(before) == self._dump(slot):
                 before.forget_instant()
                 self._slots[name] = before
         self._route()
@@ -138,7 +145,11 @@ class Detectors:
         name = slot.detector.name
         dump = self._dumps.get(name)
         if dump is None:
-            dump = self._dumps[name] = slot.detector.model_dump(mode="json", by_alias=True)
+            reads = {t.rule for t in taps_for(slot.detector)}
+            dump = self._dumps[name] = {
+                "detector": slot.detector.model_dump(mode="json", by_alias=True),
+                "rules": {r: self._inputs[r] for r in sorted(reads) if r in self._inputs},
+            }
         return dump
 
     def to_state(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from logsidecar.errors import RuleProblem
 from logsidecar.rules.conditions import Predicate
@@ -40,6 +41,32 @@ class RuleSet:
     def empty(cls) -> RuleSet:
         """No sources, no rules: what runs while no rule file has loaded yet."""
         return cls((), {}, (), (), (), "")
+
+
+def _lists_named(block: object, lists: Mapping[str, tuple[object, ...]]) -> set[str]:
+    if isinstance(block, str) and block.startswith("$") and block[1:] in lists:
+        return {block[1:]}
+    if isinstance(block, Mapping):
+        return set().union(*(_lists_named(v, lists) for v in block.values()))
+    if isinstance(block, list | tuple):
+        return set().union(*(_lists_named(v, lists) for v in block))
+    return set()
+
+
+def rule_inputs(ruleset: RuleSet) -> dict[str, dict[str, Any]]:
+    """What decides which events a rule matches, per rule, as JSON-able data: its source, its
+    `match`, and the lists it names. A detector reading a rule whose inputs changed is a changed
+    detector: its windows would mix two meanings."""
+    out: dict[str, dict[str, Any]] = {}
+    for compiled in ruleset.rules:
+        rule = compiled.rule
+        named = sorted(_lists_named(rule.match, ruleset.lists))
+        out[rule.name] = {
+            "source": rule.source,
+            "match": rule.match,
+            "lists": {name: list(ruleset.lists[name]) for name in named},
+        }
+    return out
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from logsidecar.logline import LineBatch
 from logsidecar.metrics.defs import rule_metric_defs
 from logsidecar.metrics.store import MetricStore
 from logsidecar.rules.engine import Engine
-from logsidecar.rules.ruleset import RuleSet
+from logsidecar.rules.ruleset import RuleSet, rule_inputs
 from logsidecar.rules.taps import Tap, TapBatch
 from logsidecar.tail.tailer import Tailer, TailOptions, WatchSpec
 
@@ -75,7 +75,7 @@ class Core:
         self.ruleset = ruleset
         self.engine = Engine(ruleset)
         self.engine.restore_pending(pending)  # half-read stack traces survive a reload
-        detectors = Detectors(ruleset.detectors, self.clock.time())
+        detectors = Detectors(ruleset.detectors, self.clock.time(), inputs=rule_inputs(ruleset))
         detectors.keep(self.detectors)  # unchanged detectors keep windows and alerts
         self.detectors = detectors
         self.store.define(rule_metric_defs(ruleset))
@@ -85,7 +85,9 @@ class Core:
     def reset_engine(self) -> None:
         """A fresh engine and fresh detectors for the rules in force (no pending events)."""
         self.engine = Engine(self.ruleset)
-        self.detectors = Detectors(self.ruleset.detectors, self.clock.time())
+        self.detectors = Detectors(
+            self.ruleset.detectors, self.clock.time(), inputs=rule_inputs(self.ruleset)
+        )
 
     @property
     def has_detectors(self) -> bool:

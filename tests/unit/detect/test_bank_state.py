@@ -101,7 +101,10 @@ def test_state_layout() -> None:
         "total",
         "last_eval",
     }
-    assert burst["definition"] == BURST.model_dump(mode="json", by_alias=True)
+    assert burst["definition"] == {
+        "detector": BURST.model_dump(mode="json", by_alias=True),
+        "rules": {},  # no rule inputs given to this bank
+    }
     assert (burst["started"], burst["last_eval"], burst["total"]) == (START, START + 150, 0)
     assert burst["samples"] == [[["billing"], [f"500 #{i} upstream=billing" for i in (57, 58, 59)]]]
 
@@ -206,3 +209,27 @@ def test_keep_then_a_new_detector_gets_the_new_taps() -> None:
 
 
 QUIET_TAP = Detectors([QUIET], START).taps[0]
+
+
+def test_a_detector_whose_rule_changed_is_a_changed_detector() -> None:
+    """The same detector over a rule that now matches other events starts fresh, on reload and
+    on restore; over an unchanged rule it goes on."""
+    rules = {"http_5xx": {"source": None, "match": {"status": {"gte": 500}}, "lists": {}}}
+    other = {"http_5xx": {"source": None, "match": {"status": {"gte": 400}}, "lists": {}}}
+    old = Detectors([BURST], START, interval=1.0, inputs=rules)
+    feed_all(old, [(t, taps) for t, taps in burst_lines() if t <= START + 150])
+    state = json.loads(json.dumps(old.to_state()))
+    same, changed = (Detectors([BURST], LATER, interval=1.0, inputs=i) for i in (rules, other))
+    same.restore(state)
+    changed.restore(state)
+    assert (START, LATER) == (
+        same.to_state()["detectors"]["Http5xxBurst"]["started"],
+        changed.to_state()["detectors"]["Http5xxBurst"]["started"],
+    )
+    kept, fresh = (Detectors([BURST], LATER, interval=1.0, inputs=i) for i in (rules, other))
+    kept.keep(old)
+    fresh.keep(old)
+    assert (START, LATER) == (
+        kept.to_state()["detectors"]["Http5xxBurst"]["started"],
+        fresh.to_state()["detectors"]["Http5xxBurst"]["started"],
+    )

@@ -39,16 +39,21 @@ class Engine:
         idle_by_event_time: bool = False,
         grouping: bool = True,
         event_time: bool = False,
+        not_after_now: bool = False,
     ) -> None:
         """`idle_by_event_time`: a series' last update (for `expire_after`) is the event's time
         rather than its arrival (`now`): for replays of old logs. A running sidecar keeps arrival
         time, so that old lines read at start do not expire as soon as they are counted.
         `grouping=False` evaluates every event on its own (tests compare the two ways).
         `event_time`: the taps' time is the event's timestamp when it has one, else `now` (replay
-        and rule tests); without it, always `now` (a running sidecar)."""
+        and rule tests); without it, always `now`. `not_after_now` (a running sidecar, whose app
+        shares the node's clock): an event time later than `now` is taken as `now`, so a
+        mis-parsed stamp cannot carry a detector into the future; lines read late (a backlog after
+        a restart) still fall into the windows of when they were written."""
         self.ruleset = ruleset
         self._by_event_time = idle_by_event_time
         self.event_time = event_time
+        self._not_after_now = not_after_now
         self.taps = all_taps(ruleset.detectors)
         self._plans = source_plans(ruleset, self.taps, grouping, event_time)
 
@@ -112,6 +117,7 @@ class Engine:
         time_field, time_parser = plan.time_field, plan.time_parser
         by_event = self._by_event_time
         tap_time = self.event_time
+        cap = self._not_after_now
         # the sinks of the taps fed per match, by rule (mostly none)
         sinks = {rule.name: [TapSink(t) for t in rule.each] for rule in rules if rule.each}
         matches = dict.fromkeys((r.name for r in rules), 0)
@@ -144,8 +150,9 @@ class Engine:
                 for metric in rule.metrics:
                     metric.observe(obs, ev, time, stamped, time if by_event else now)
                 if rule.each:
+                    at = now if not tap_time or (cap and time > now) else time
                     for sink in sinks[rule.name]:
-                        sink.add(ev, time if tap_time else now, text)
+                        sink.add(ev, at, text)
         bump(obs.events, name, len(events))
         bump(obs.parse_errors, name, errors)
         bump(obs.timestamp_errors, name, stamp_errors)

@@ -35,6 +35,13 @@ def watch_specs(ruleset: RuleSet) -> list[WatchSpec]:
     ]
 
 
+def make_engine(ruleset: RuleSet) -> Engine:
+    """Detectors see a line's own time when its source has a `timestamp` (never later than
+    now): a backlog read after a restart falls into the windows of when it was written, instead
+    of looking like a burst."""
+    return Engine(ruleset, event_time=True, not_after_now=True)
+
+
 def log_transitions(transitions: list[Transition]) -> None:
     """One structured event per detector state change (firing ones at warning level)."""
     for t in transitions:
@@ -65,7 +72,7 @@ class Core:
     tailer: Tailer = field(init=False)
 
     def __post_init__(self) -> None:
-        self.engine = Engine(self.ruleset)
+        self.engine = make_engine(self.ruleset)
         self.detectors = Detectors((), self.clock.time())
         self.tailer = Tailer([], self.clock, self.tail_options)
 
@@ -73,7 +80,7 @@ class Core:
         """Put `ruleset` in force (no I/O: the tailer finds new files at its next poll)."""
         pending = self.engine.pending_state()
         self.ruleset = ruleset
-        self.engine = Engine(ruleset)
+        self.engine = make_engine(ruleset)
         self.engine.restore_pending(pending)  # half-read stack traces survive a reload
         detectors = Detectors(ruleset.detectors, self.clock.time(), inputs=rule_inputs(ruleset))
         detectors.keep(self.detectors)  # unchanged detectors keep windows and alerts
@@ -84,7 +91,7 @@ class Core:
 
     def reset_engine(self) -> None:
         """A fresh engine and fresh detectors for the rules in force (no pending events)."""
-        self.engine = Engine(self.ruleset)
+        self.engine = make_engine(self.ruleset)
         self.detectors = Detectors(
             self.ruleset.detectors, self.clock.time(), inputs=rule_inputs(self.ruleset)
         )

@@ -2,8 +2,9 @@
 
 A `TapSink` fills one `TapBatch` while the engine walks a batch: `add` for one matching event,
 `add_many` for n alike events (the grouped path), `batch()` at the end. Its per-match cost is a
-couple of dict operations; the samples it keeps are the last `SAMPLES` matches, cut only once, at
-the end.
+couple of dict operations; the samples it keeps are the last `SAMPLES` matches of each time and
+group (so a detector that changes state in the middle of a long replayed batch still has that
+group's lines of that moment), cut only once, at the end.
 
 Taps that need nothing of an event (no group, no value field) when every event of the batch has
 the same time are not fed per match at all: their count is the rule's match count, and their
@@ -41,7 +42,7 @@ class TapSink:
         self.field = tap.field
         self.counts: dict[tuple[float, Labels], int] = {}
         self.values: dict[tuple[float, Labels], dict[str, int]] = {}
-        self._recent: deque[tuple[float, Labels, str]] = deque(maxlen=SAMPLES)
+        self._recent: dict[tuple[float, Labels], deque[str]] = {}
 
     def add(self, event: Event, time: float, text: str) -> None:
         """One matching event (`text` is its raw text, for the samples)."""
@@ -65,7 +66,11 @@ class TapSink:
                     self.values[key] = {value: 1}
                 else:
                     values[value] = values.get(value, 0) + 1
-        self._recent.append((time, group, text))
+        recent = self._recent.get(key)
+        if recent is None:
+            self._recent[key] = deque((text,), maxlen=SAMPLES)
+        else:
+            recent.append(text)
 
     def add_many(self, event: Event, time: float, n: int) -> None:
         """`n` matching events with the fields of `event` (no samples: see `sample_from_end`)."""
@@ -87,14 +92,22 @@ class TapSink:
 
     def sample(self, event: Event, time: float, text: str) -> None:
         """A sample found by `sample_from_end` (given oldest first)."""
-        group = group_of(self.group, event)
-        self._recent.append((time, group, text))
+        key = (time, group_of(self.group, event))
+        recent = self._recent.get(key)
+        if recent is None:
+            self._recent[key] = deque((text,), maxlen=SAMPLES)
+        else:
+            recent.append(text)
 
     def batch(self) -> TapBatch | None:
         """What was filled, or None when nothing matched."""
         if not self.counts:
             return None
-        samples = [(t, g, cut_sample(text)) for t, g, text in self._recent]
+        samples = [
+            (t, g, cut_sample(text))
+            for (t, g), texts in sorted(self._recent.items(), key=lambda item: item[0][0])
+            for text in texts
+        ]
         return TapBatch(self.counts, self.values, samples)
 
 

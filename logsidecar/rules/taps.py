@@ -41,7 +41,8 @@ class TapBatch:
     # for taps with a field: each value (as text, like a label value) and how often it came;
     # a match without the field counts in `counts` only
     values: dict[TimeGroup, dict[str, int]] = field(default_factory=dict)
-    # the last SAMPLES matches of the batch (time, group, line cut by cut_sample), oldest first
+    # the last SAMPLES matches of each (time, group) of the batch (time, group, line cut by
+    # cut_sample), oldest first
     samples: list[tuple[float, Labels, str]] = field(default_factory=list)
 
 
@@ -76,14 +77,15 @@ def cut_sample(text: str) -> str:
 
 def merge_taps(into: dict[Tap, TapBatch], more: Mapping[Tap, TapBatch]) -> None:
     """Add the batches of `more` to `into` (which may hold earlier batches of the same taps):
-    counts and value counts add, the last SAMPLES samples stay. `more` is left unchanged."""
+    counts and value counts add, the last SAMPLES samples of each (time, group) stay. `more` is
+    left unchanged."""
     for tap, batch in more.items():
         have = into.get(tap)
         if have is None:
             into[tap] = TapBatch(
                 dict(batch.counts),
                 {key: dict(values) for key, values in batch.values.items()},
-                batch.samples[-SAMPLES:],
+                last_samples(batch.samples),
             )
             continue
         counts = have.counts
@@ -97,4 +99,20 @@ def merge_taps(into: dict[Tap, TapBatch], more: Mapping[Tap, TapBatch]) -> None:
                 for value, n in values.items():
                     mine[value] = mine.get(value, 0) + n
         if batch.samples:
-            have.samples = (have.samples + batch.samples)[-SAMPLES:]
+            have.samples = last_samples(have.samples + batch.samples)
+
+
+def last_samples(samples: list[tuple[float, Labels, str]]) -> list[tuple[float, Labels, str]]:
+    """The last SAMPLES of each (time, group), in time order (stable: the order within one
+    time and group is kept)."""
+    seen: dict[tuple[float, Labels], int] = {}
+    kept: list[tuple[float, Labels, str]] = []
+    for sample in reversed(samples):
+        key = (sample[0], sample[1])
+        n = seen.get(key, 0)
+        if n < SAMPLES:
+            seen[key] = n + 1
+            kept.append(sample)
+    kept.reverse()
+    kept.sort(key=lambda s: s[0])
+    return kept

@@ -197,3 +197,30 @@ def test_no_progress_bar_when_piped(
     log.write_text("200 a\n")
     code, _, err = run_cli(capsys, "--rules", str(rules), str(log))
     assert (0, "") == (code, err)
+
+
+def test_replay_json_lists_every_transition_and_the_alerts_left_at_the_end(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The detectors golden case in JSON: the same transitions the text prints as comments."""
+    case = REPO / "tests" / "golden" / "detectors"
+    argv = ["replay", "--rules", str(case / "rules.yaml"), "--format", "json"]
+    assert 0 == main([*argv, str(case / "input.log")])
+    doc = json.loads(capsys.readouterr().out)
+    steps = [(t["time"] - 1767225600, t["detector"], t["to"]) for t in doc["transitions"]]
+    assert steps[:4] == [
+        (380.25, "ErrorBurst", "pending"),
+        (396.0, "FailedShare", "firing"),
+        (410.25, "ErrorBurst", "firing"),
+        (455.0, "ErrorBurst", "resolved"),
+    ]
+    first = doc["transitions"][0]
+    assert {"svc": "billing"} == first["labels"]
+    assert "count 5 >= 5" == first["condition"]
+    assert "anomaly_pending" == first["event"]
+    assert first["lines"][-1].endswith('level=error svc=billing msg="charge failed"')
+    # every detector resolved by the end of the log: nothing left firing
+    assert [] == doc["anomalies"]
+    assert 13 == len(doc["transitions"])
+    text = (case / "expected.prom").read_text()
+    assert 13 == sum(line.startswith("# 2026-") for line in text.splitlines())

@@ -84,9 +84,18 @@ def test_regex_counts_values_and_samples_per_group(grouping: bool) -> None:
         TapBatch(
             {(t, ("GET",)): 2, (t, ("POST",)): 1, (t, ("PUT",)): 1},
             {(t, ("GET",)): {"ann": 2}, (t, ("POST",)): {"bob": 1}},  # PUT had no user: no value
+            # per match: the last 3 of each time and group; grouped: the batch's last 3 (found
+            # by a scan from its end)
             [
                 (t, ("POST",), WEB_LINES[1]),
                 (t, ("GET",), WEB_LINES[2]),
+                (t, ("PUT",), WEB_LINES[4]),
+            ]
+            if grouping
+            else [
+                (t, ("GET",), WEB_LINES[0]),
+                (t, ("GET",), WEB_LINES[2]),
+                (t, ("POST",), WEB_LINES[1]),
                 (t, ("PUT",), WEB_LINES[4]),
             ],
         )
@@ -175,7 +184,8 @@ def test_json_taps_by_event_time() -> None:
         PER_USER
     ].counts
     assert {(1000.0, ()): 2, (2000.0, ()): 2} == got[FAILED].counts
-    assert [
+    assert [  # the last 3 of each time
+        (1000.0, (), JSON_LINES[0]),
         (1000.0, (), JSON_LINES[1]),
         (2000.0, (), JSON_LINES[3]),
         (2000.0, (), JSON_LINES[4]),
@@ -233,7 +243,12 @@ detectors:
         TapBatch(
             {(5.0, ("ann",)): 2, (5.0, ("bob smith",)): 1, (5.0, ("",)): 1},
             {(5.0, ("ann",)): {"1.5": 2}, (5.0, ("bob smith",)): {"2": 1}, (5.0, ("",)): {"3": 1}},
-            [(5.0, ("bob smith",), lines[1]), (5.0, ("",), lines[2]), (5.0, ("ann",), lines[4])],
+            [
+                (5.0, ("ann",), lines[0]),
+                (5.0, ("ann",), lines[4]),
+                (5.0, ("bob smith",), lines[1]),
+                (5.0, ("",), lines[2]),
+            ],
         )
         == got[tap]
     )
@@ -345,7 +360,14 @@ def test_grouped_equals_one_event_at_a_time(batches: list[list[str]]) -> None:
     for i, lines in enumerate(batches):
         a = taps(grouped, "web", lines, float(i))
         b = taps(single, "web", lines, float(i))
-        assert a == b
+        # the same counts and values; the grouped path's samples (the batch's last matches,
+        # found from its end) are among the per-match ones (the last of each group)
+        assert {k: (v.counts, v.values) for k, v in a.items()} == {
+            k: (v.counts, v.values) for k, v in b.items()
+        }
+        for tap, batch in a.items():
+            assert set(batch.samples) <= set(b[tap].samples)
+            assert len(batch.samples) == min(3, sum(batch.counts.values()))
         if ERRORS in b:  # counted, and fed per match (with the field)
             assert b[ERRORS].counts == b[ERROR_USERS].counts
             assert b[ERRORS].samples == b[ERROR_USERS].samples

@@ -5,11 +5,11 @@ from logsidecar.rules.taps import Tap, TapBatch, merge_taps
 A, B = Tap("r", ("zone",), "user"), Tap("s")
 
 
-def test_counts_and_values_add_and_the_last_three_samples_stay() -> None:
+def test_counts_and_values_add_and_the_last_three_samples_of_each_time_and_group_stay() -> None:
     first = TapBatch(
         {(1.0, ("eu",)): 2},
         {(1.0, ("eu",)): {"ann": 2}},
-        [(1.0, ("eu",), "l1"), (1.0, ("eu",), "l2")],
+        [(1.0, ("eu",), "l0"), (1.0, ("eu",), "l1"), (1.0, ("eu",), "l2")],
     )
     second = TapBatch(
         {(1.0, ("eu",)): 1, (2.0, ("us",)): 1},
@@ -23,7 +23,12 @@ def test_counts_and_values_add_and_the_last_three_samples_stay() -> None:
         A: TapBatch(
             {(1.0, ("eu",)): 3, (2.0, ("us",)): 1},
             {(1.0, ("eu",)): {"ann": 3, "bob": 1}, (2.0, ("us",)): {"cy": 1}},
-            [(1.0, ("eu",), "l2"), (1.0, ("eu",), "l3"), (2.0, ("us",), "l4")],
+            [
+                (1.0, ("eu",), "l1"),
+                (1.0, ("eu",), "l2"),
+                (1.0, ("eu",), "l3"),
+                (2.0, ("us",), "l4"),
+            ],
         ),
         B: TapBatch({(2.0, ()): 5}),
     } == into

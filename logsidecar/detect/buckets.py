@@ -19,9 +19,17 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
-from logsidecar.detect.fit import as_float, as_int, as_labels, as_list, check_time
+from logsidecar.detect.fit import (
+    as_float,
+    as_int,
+    as_labels,
+    as_list,
+    as_mapping,
+    check_kind,
+    check_time,
+)
 
 Labels = tuple[str, ...]
 Bucket = list[float]  # [index, channel 0, channel 1, ..., extras...]
@@ -170,3 +178,42 @@ def restore_clock(state: Mapping[str, Any]) -> tuple[float, float, int]:
 
 def clock_state(started: float, latest: float, overflow: int) -> dict[str, Any]:
     return {"started": started, "latest": latest, "overflow": overflow}
+
+
+class Clocked:
+    """What every measure has: when it started, its own clock (the newest time it has seen: time
+    never goes back for a measure), and how much it refused to stay bounded."""
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.latest = started
+        self.overflow = 0
+
+    def _at(self, time: float) -> float:
+        """`time`, or the newest time seen if that is later (and the clock moves to it)."""
+        if time > self.latest:
+            self.latest = time
+        return self.latest
+
+    def _clock_state(self) -> dict[str, Any]:
+        return clock_state(self.started, self.latest, self.overflow)
+
+
+class RingMeasure(Clocked):
+    """A measure whose state is its clock and a `Ring` of groups of `width` labels."""
+
+    kind: ClassVar[str]
+    ring: Ring
+    width: int
+
+    def to_state(self) -> dict[str, Any]:
+        state = self._clock_state()
+        state.update(kind=self.kind, groups=self.ring.to_state())
+        return state
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        state = as_mapping(state)
+        check_kind(state, self.kind)
+        started, latest, overflow = restore_clock(state)
+        self.ring.restore(state["groups"], self.width, latest)
+        self.started, self.latest, self.overflow = started, latest, overflow

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from itertools import islice
 from typing import Any
 
-from logsidecar.detect.buckets import clock_state, restore_clock
+from logsidecar.detect.buckets import Clocked, restore_clock
 from logsidecar.detect.compare import Condition, span
 from logsidecar.detect.fit import as_labels, as_list, as_mapping, as_str, check_kind, check_time
 from logsidecar.detect.measure import Labels, Reading
@@ -48,24 +48,17 @@ def _value(text: Any) -> str:
     return value
 
 
-class NewValueMeasure:
+class NewValueMeasure(Clocked):
     kind = "new_value"
 
     def __init__(self, detector: NewValue, started: float) -> None:
+        super().__init__(started)
         self.field = detector.field
         self.window = detector.window
         self.max_tracked = detector.max_tracked
         self.learn_until = started + detector.learn_for
-        self.started = started
-        self.latest = started
-        self.overflow = 0
         self.known: OrderedDict[str, None] = OrderedDict()  # least recently seen first
         self.recent: deque[tuple[float, str]] = deque(maxlen=detector.max_tracked)
-
-    def _at(self, time: float) -> float:
-        if time > self.latest:
-            self.latest = time
-        return self.latest
 
     def add(
         self, tap: int, time: float, group: Labels, count: int, values: Mapping[str, int] | None
@@ -108,7 +101,7 @@ class NewValueMeasure:
         return {(): Reading(float(n), n >= 1, text)}
 
     def to_state(self) -> dict[str, Any]:
-        state = clock_state(self.started, self.latest, self.overflow)
+        state = self._clock_state()
         state.update(
             kind=self.kind,
             known=list(self.known),
@@ -141,19 +134,17 @@ class NewValueMeasure:
         self.started, self.latest, self.overflow = started, latest, overflow
 
 
-class CardinalityMeasure:
+class CardinalityMeasure(Clocked):
     kind = "cardinality"
 
     def __init__(self, detector: Cardinality, started: float) -> None:
+        super().__init__(started)
         self.what = f"distinct {detector.field}"
         self.window = detector.window
         self.max_tracked = detector.max_tracked
         self.max_groups = detector.max_groups
         self.width = len(detector.group_by)
         self.condition = Condition(detector.condition)
-        self.started = started
-        self.latest = started
-        self.overflow = 0
         # per group: value -> when last seen, least recently seen first
         self.groups: dict[Labels, OrderedDict[str, float]] = {}
         self._purged: float | None = None  # when groups were last purged at max_groups
@@ -162,11 +153,6 @@ class CardinalityMeasure:
         # newer, so it stays a lower bound until the next read recomputes it.
         self._oldest = -math.inf
         self._last: dict[Labels, Reading] = {}  # the last reading per group, reused if unchanged
-
-    def _at(self, time: float) -> float:
-        if time > self.latest:
-            self.latest = time
-        return self.latest
 
     @staticmethod
     def _expire(seen: OrderedDict[str, float], edge: float) -> bool:
@@ -244,7 +230,7 @@ class CardinalityMeasure:
         return out
 
     def to_state(self) -> dict[str, Any]:
-        state = clock_state(self.started, self.latest, self.overflow)
+        state = self._clock_state()
         groups = [[list(g), [[v, t] for v, t in s.items()]] for g, s in self.groups.items()]
         state.update(kind=self.kind, groups=groups)
         return state

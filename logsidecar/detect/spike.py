@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
 
-from logsidecar.detect.buckets import Ring, Track, clock_state, restore_clock
+from logsidecar.detect.buckets import Ring, RingMeasure, Track
 from logsidecar.detect.compare import g, span
-from logsidecar.detect.fit import as_mapping, check_kind
 from logsidecar.detect.measure import Labels, Reading
 from logsidecar.rules.detectors import Spike
 
@@ -35,15 +33,13 @@ PER_WINDOW = 10  # buckets per window
 Stats = tuple[int, float, float, float, float, float]  # bucket, baseline sum, mean, sd, m, sd_m
 
 
-class SpikeMeasure:
+class SpikeMeasure(RingMeasure):
     kind = "spike"
 
     def __init__(self, detector: Spike, started: float) -> None:
+        super().__init__(started)
         self.window = detector.window
         self.slots = max(1, math.floor(detector.baseline / detector.window + 1e-9))
-        self.started = started
-        self.latest = started
-        self.overflow = 0
         self.width = len(detector.group_by)
         self.method = detector.method
         self.direction = detector.direction
@@ -52,11 +48,6 @@ class SpikeMeasure:
         self.watch = detector.window * (self.slots + 1)  # history needed for a full baseline
         res = detector.window / PER_WINDOW
         self.ring = Ring(res, PER_WINDOW * (self.slots + 1), 1, 1, detector.max_groups)
-
-    def _at(self, time: float) -> float:
-        if time > self.latest:
-            self.latest = time
-        return self.latest
 
     def add(
         self, tap: int, time: float, group: Labels, count: int, values: Mapping[str, int] | None
@@ -150,15 +141,3 @@ class SpikeMeasure:
             wanted += [f"<= {g(low)}"] if self.direction != "up" else []
             said = f"{said}, not {' nor '.join(wanted)}"
         return Reading(value, fires, f"{said} ({about})")
-
-    def to_state(self) -> dict[str, Any]:
-        state = clock_state(self.started, self.latest, self.overflow)
-        state.update(kind=self.kind, groups=self.ring.to_state())
-        return state
-
-    def restore(self, state: Mapping[str, Any]) -> None:
-        state = as_mapping(state)
-        check_kind(state, self.kind)
-        started, latest, overflow = restore_clock(state)
-        self.ring.restore(state["groups"], self.width, latest)
-        self.started, self.latest, self.overflow = started, latest, overflow

@@ -22,26 +22,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, ClassVar
 
 from logsidecar.detect.buckets import (
     Ring,
+    RingMeasure,
     Track,
     buckets_in,
-    clock_state,
     resolution,
-    restore_clock,
 )
 from logsidecar.detect.compare import Condition, g, span
-from logsidecar.detect.fit import as_mapping, check_kind
 from logsidecar.detect.measure import Labels, Reading
 from logsidecar.rules.detectors import Absence, Ratio, Threshold
 
 
-class _Windowed:
+class _Windowed(RingMeasure):
     """The clock, the ring and the state common to the three."""
-
-    kind: ClassVar[str]
 
     def __init__(
         self,
@@ -53,19 +48,12 @@ class _Windowed:
         extras: int = 0,
         keep: bool = False,
     ) -> None:
+        super().__init__(started)
         self.window = window
-        self.started = started
-        self.latest = started
-        self.overflow = 0
         self.width = width  # labels per group
         res = resolution(window)
         n = buckets_in(window, res)
         self.ring = Ring(res, n, channels, channels + extras, max_groups, keep)
-
-    def _at(self, time: float) -> float:
-        if time > self.latest:
-            self.latest = time
-        return self.latest
 
     def _admit(self, time: float, group: Labels, count: int) -> tuple[Track, int] | None:
         time = self._at(time)
@@ -75,18 +63,6 @@ class _Windowed:
             self.overflow += count
             return None
         return track, b
-
-    def to_state(self) -> dict[str, Any]:
-        state = clock_state(self.started, self.latest, self.overflow)
-        state.update(kind=self.kind, groups=self.ring.to_state())
-        return state
-
-    def restore(self, state: Mapping[str, Any]) -> None:
-        state = as_mapping(state)
-        check_kind(state, self.kind)
-        started, latest, overflow = restore_clock(state)
-        self.ring.restore(state["groups"], self.width, latest)
-        self.started, self.latest, self.overflow = started, latest, overflow
 
 
 class ThresholdMeasure(_Windowed):
